@@ -1,0 +1,71 @@
+// Builds the mock: every plugin and route registered explicitly, in the order they apply.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { loadFixtures } from './store/load-fixtures.js'
+import authentication from './plugins/authentication.js'
+import clock from './plugins/clock.js'
+import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
+import store from './plugins/store.js'
+import tokens from './plugins/tokens.js'
+import audienceRoutes from './routes/audiences.js'
+import jwksRoute from './routes/jwks.js'
+import healthRoute from './routes/mock/health.js'
+import oauthTokenRoute from './routes/oauth-token.js'
+import { ErrorBody } from './schemas/common.js'
+import { Audience } from './schemas/audience.js'
+import { OAuthError, TokenResponse } from './schemas/oauth.js'
+
+export interface BuildOptions {
+  /** A pino logger configuration or destination; by default the level from config, to stdout. */
+  logger?: FastifyServerOptions['logger']
+}
+
+/** Header and body limits chosen so oversized input is a clean 4xx, never memory pressure. */
+export const LIMITS = {
+  bodyLimit: 64 * 1024,
+  maxParamLength: 1024,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000
+}
+
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // Fixtures are loaded before the server exists: a bad file stops start-up with nothing half-loaded.
+  const seed = loadFixtures(config.fixtures)
+
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers["x-mock-admin-token"]', 'req.body.client_secret'], censor: '[redacted]' }
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: LIMITS.maxParamLength },
+    bodyLimit: LIMITS.bodyLimit,
+    requestTimeout: LIMITS.requestTimeoutMs,
+    keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
+    ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors,
+    clientErrorHandler
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addSchema(ErrorBody)
+  app.addSchema(Audience)
+  app.addSchema(TokenResponse)
+  app.addSchema(OAuthError)
+
+  await app.register(errors)
+  await app.register(clock)
+  await app.register(store, { seed })
+  await app.register(tokens, { token: config.token })
+
+  await app.register(async function api (api) {
+    await api.register(authentication)
+    api.addHook('onRequest', api.authenticate)
+    await api.register(audienceRoutes, { prefix: '/rest/v1' })
+    await api.register(audienceRoutes)
+  })
+  await app.register(oauthTokenRoute)
+  await app.register(jwksRoute)
+  await app.register(healthRoute, { prefix: '/__mock', generated: config.generate })
+
+  return app
+}

@@ -1,0 +1,55 @@
+// Stable error codes, and the reason phrases Thrive's docs use for each status.
+import { STATUS_CODES } from 'node:http'
+import createError from '@fastify/error'
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error'
+}
+
+/** The reason phrase the Thrive docs use for a status, falling back to Node's for the rest. */
+export function reasonPhrase (status: number): string {
+  return REASONS[status] ?? STATUS_CODES[status] ?? 'Error'
+}
+
+export const MissingCredentialsError = createError(
+  'THRIVE_MOCK_MISSING_CREDENTIALS',
+  'Missing Authorization header: send HTTP Basic credentials (Tenant ID as username, API secret as password) or "Bearer <access token>"',
+  401
+)
+export const MalformedAuthorizationError = createError(
+  'THRIVE_MOCK_MALFORMED_AUTHORIZATION',
+  'Malformed Authorization header: expected "Basic <base64 of tenantId:apiSecret>" or "Bearer <access token>"',
+  401
+)
+export const InvalidCredentialsError = createError(
+  'THRIVE_MOCK_INVALID_CREDENTIALS',
+  'Invalid credentials: the Tenant ID and API secret do not match a known tenant',
+  401
+)
+export const InvalidTokenError = createError(
+  'THRIVE_MOCK_INVALID_TOKEN',
+  'Invalid access token: %s',
+  401
+)
+export const InsufficientScopeError = createError(
+  'THRIVE_MOCK_INSUFFICIENT_SCOPE',
+  'The access token lacks the scope this operation needs: %s',
+  403
+)
+export const AudienceNotFoundError = createError(
+  'THRIVE_MOCK_AUDIENCE_NOT_FOUND',
+  'No audience with id or reference "%s" exists in this tenant',
+  404
+)
+export const RouteNotFoundError = createError(
+  'THRIVE_MOCK_ROUTE_NOT_FOUND',
+  'Route %s %s not found',
+  404
+)

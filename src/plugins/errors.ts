@@ -1,0 +1,69 @@
+// One error handler and one not-found handler: every failure becomes Thrive's {status, error, message}.
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { reasonPhrase, RouteNotFoundError } from '../errors.js'
+import type { ErrorBody } from '../schemas/common.js'
+
+/** Both schemes Thrive accepts, as one RFC 9110 §11.6.1 challenge list. */
+export const API_CHALLENGE = 'Basic realm="Thrive API", charset="UTF-8", Bearer realm="Thrive API"'
+
+export function errorBody (status: number, message: string): ErrorBody {
+  return { status, error: reasonPhrase(status), message }
+}
+
+const FRIENDLY: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is larger than this server accepts',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported Content-Type: send application/json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON',
+  FST_ERR_BAD_URL: 'The URL is not valid: check its percent-encoding',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path parameter is longer than this server accepts'
+}
+
+/** The status and client-facing message for any error; 5xx never reveal internals. */
+export function describeError (err: FastifyError): { status: number, message: string } {
+  const raw = err.validation === undefined ? err.statusCode : 400
+  const status = raw !== undefined && raw >= 400 && raw <= 599 ? raw : 500
+  if (status >= 500) return { status, message: 'The mock server hit an unexpected error; the details are in its log' }
+  return { status, message: FRIENDLY[err.code] ?? err.message }
+}
+
+export function sendError (reply: FastifyReply, status: number, message: string): FastifyReply {
+  if (status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', API_CHALLENGE)
+  return reply.code(status).type('application/json; charset=utf-8').send(errorBody(status, message))
+}
+
+/** Fastify's `frameworkErrors`: errors raised before routing (bad percent-encoding, over-long parameters). */
+export function frameworkErrors (err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const { status, message } = describeError(err)
+  sendError(reply, status, message)
+}
+
+/** Errors Node's HTTP parser raises before Fastify sees a request (oversized headers, garbage). */
+export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const message = status === 431
+    ? 'The request headers (or URL) are larger than this server accepts'
+    : status === 408 ? 'The request was not received in time' : 'The request is not valid HTTP'
+  const body = JSON.stringify(errorBody(status, message))
+  socket.end(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+}
+
+async function errorsPlugin (fastify: FastifyInstance) {
+  fastify.setErrorHandler(function (err: FastifyError, request, reply) {
+    const { status, message } = describeError(err)
+    if (status >= 500) request.log.error({ err }, 'request failed')
+    sendError(reply, status, message)
+  })
+
+  fastify.setNotFoundHandler(function (request, reply) {
+    const err = new RouteNotFoundError(request.method, request.url.split('?')[0])
+    sendError(reply, 404, err.message)
+  })
+}
+
+export default fp(errorsPlugin, { name: 'errors' })

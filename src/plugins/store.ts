@@ -1,0 +1,17 @@
+// Decorates the app with its own audience store, seeded once per app instance.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Seed } from '../store/load-fixtures.js'
+import { AudienceStore } from '../store/audience-store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    store: AudienceStore
+  }
+}
+
+async function storePlugin (fastify: FastifyInstance, opts: { seed: Seed }) {
+  fastify.decorate('store', new AudienceStore(opts.seed))
+}
+
+export default fp(storePlugin, { name: 'store' })

@@ -1,0 +1,48 @@
+// GET /audiences/{audienceId}: one audience of the caller's tenant, by id or by reference.
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { AudienceNotFoundError } from '../errors.js'
+import { READ_SCOPES, type Principal } from '../plugins/authentication.js'
+import { Audience, AudienceParams } from '../schemas/audience.js'
+import { ErrorRef } from '../schemas/common.js'
+
+/** Long ids are cut in messages so an error body stays small. */
+const MAX_ECHO = 100
+
+export default async function audienceRoutes (fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  app.get('/audiences/:audienceId', {
+    config: { scopes: READ_SCOPES },
+    schema: {
+      operationId: 'getAudience',
+      summary: 'Gets an audience',
+      description: 'Takes in an audience id/reference and returns the audience.',
+      tags: ['Audiences'],
+      security: [{ basicAuth: [] }, { bearerAuth: ['api/read'] }, { bearerAuth: ['api/all'] }],
+      params: AudienceParams,
+      response: {
+        200: Audience,
+        400: ErrorRef,
+        401: ErrorRef,
+        403: ErrorRef,
+        404: ErrorRef,
+        409: ErrorRef,
+        422: ErrorRef,
+        429: ErrorRef,
+        500: ErrorRef,
+        502: ErrorRef,
+        503: ErrorRef,
+        504: ErrorRef
+      }
+    }
+  }, async function getAudience (request) {
+    const { tenantId } = request.principal as Principal
+    const id = request.params.audienceId
+    const audience = fastify.store.findAudience(tenantId, id)
+    if (audience === undefined) {
+      throw new AudienceNotFoundError(id.length > MAX_ECHO ? `${id.slice(0, MAX_ECHO)}…` : id)
+    }
+    return audience
+  })
+}

@@ -1,0 +1,168 @@
+// POST /oauth2/token/{tenantId}: RFC 6749 §4.4 client credentials grant, with §5 responses.
+import basicAuth from '@fastify/basic-auth'
+import formbody from '@fastify/formbody'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { OAuthErrorRef, SCOPES, TokenParams, TokenResponse, type OAuthErrorCode, type Scope } from '../schemas/oauth.js'
+import { secretsEqual } from '../secrets.js'
+
+/** An RFC 6749 §5.2 error, carried to the route's own error handler. */
+export class OAuthError extends Error {
+  readonly code: OAuthErrorCode
+  readonly statusCode: number
+
+  constructor (code: OAuthErrorCode, description: string, statusCode = code === 'invalid_client' ? 401 : 400) {
+    super(description)
+    this.code = code
+    this.statusCode = statusCode
+  }
+}
+
+const TokenRequest = Type.Object({
+  grant_type: Type.Optional(Type.String({ description: 'Must be client_credentials' })),
+  scope: Type.Optional(Type.String({ description: 'Space-delimited scopes; omit for every scope the client is allowed' })),
+  client_id: Type.Optional(Type.String({ description: 'client_secret_post: the client id (the Tenant ID, or an OAuth client id)' })),
+  client_secret: Type.Optional(Type.String({ description: 'client_secret_post: the client secret (the API secret, or the OAuth client secret)' }))
+})
+
+const PARAMETERS = ['grant_type', 'scope', 'client_id', 'client_secret'] as const
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    basicClient: { clientId: string, clientSecret: string } | null
+  }
+}
+
+/** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64, so decode them. */
+function formDecode (value: string): string {
+  try {
+    return decodeURIComponent(value.replaceAll('+', ' '))
+  } catch {
+    throw new OAuthError('invalid_client', 'the HTTP Basic credentials are not valid form-urlencoded text (RFC 6749 §2.3.1)')
+  }
+}
+
+export default async function oauthTokenRoute (fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { store, tokens } = fastify
+  const decoy = 'decoy-secret-never-matches\u0000'
+
+  // RFC 6749 §4.4.2 bodies are form-encoded; JSON is accepted as a convenience, plain text is not.
+  app.removeContentTypeParser('text/plain')
+  await app.register(formbody)
+  app.decorateRequest('basicClient', null)
+  await app.register(basicAuth, {
+    authenticate: false,
+    validate: async function (username, password, request) {
+      request.basicClient = { clientId: formDecode(username), clientSecret: formDecode(password) }
+    }
+  })
+
+  // This route speaks RFC 6749 §5.2, not Thrive's {status, error, message}.
+  app.setErrorHandler(function (err: FastifyError, request, reply) {
+    if (err instanceof OAuthError) return sendOAuthError(reply, err)
+    if (err.code === 'FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER') {
+      return sendOAuthError(reply, new OAuthError('invalid_client', 'malformed Authorization header: expected "Basic <base64 of client_id:client_secret>"'))
+    }
+    const status = err.statusCode ?? 500
+    if (status >= 500) {
+      request.log.error({ err }, 'token request failed')
+      return sendOAuthError(reply, new OAuthError('server_error', 'the mock server hit an unexpected error; the details are in its log', 500))
+    }
+    const description = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+      ? 'the token request body must be application/x-www-form-urlencoded (RFC 6749 §4.4.2) or application/json'
+      : err.message
+    return sendOAuthError(reply, new OAuthError('invalid_request', description, status === 413 ? 413 : 400))
+  })
+
+  app.post('/oauth2/token/:tenantId', {
+    attachValidation: true,
+    schema: {
+      operationId: 'getAccessToken',
+      summary: 'Gets an OAuth 2.0 access token (client credentials)',
+      description: 'RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or with client_id and client_secret in the body (client_secret_post), not both.',
+      tags: ['OAuth'],
+      security: [{ clientBasic: [] }, {}],
+      params: TokenParams,
+      body: TokenRequest,
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      response: { 200: TokenResponse, 400: OAuthErrorRef, 401: OAuthErrorRef, 413: OAuthErrorRef, 429: OAuthErrorRef, 500: OAuthErrorRef, 503: OAuthErrorRef }
+    }
+  }, async function issueToken (request, reply) {
+    const body = readBody(request)
+    const hasHeader = request.headers.authorization !== undefined
+    if (hasHeader) {
+      await new Promise<void>((resolve, reject) => app.basicAuth(request, reply, (err?: Error) => err === undefined ? resolve() : reject(err)))
+    }
+    const basic = request.basicClient
+    if (basic !== null && body.client_secret !== undefined) {
+      throw new OAuthError('invalid_request', 'use one client authentication method: HTTP Basic or client_secret in the body, not both (RFC 6749 §2.3)')
+    }
+    if (basic !== null && body.client_id !== undefined && body.client_id !== basic.clientId) {
+      throw new OAuthError('invalid_request', 'client_id in the body does not match the HTTP Basic username')
+    }
+    if (body.grant_type === undefined) throw new OAuthError('invalid_request', 'the grant_type parameter is required (RFC 6749 §4.4.2)')
+
+    const credentials = basic ?? (body.client_id !== undefined && body.client_secret !== undefined
+      ? { clientId: body.client_id, clientSecret: body.client_secret }
+      : null)
+    if (credentials === null) {
+      throw new OAuthError('invalid_client', body.client_id === undefined
+        ? 'client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)'
+        : 'client_secret is required with client_id; public clients are not supported')
+    }
+    const allowed = authenticateClient(request.params.tenantId, credentials)
+    if (body.grant_type !== 'client_credentials') {
+      throw new OAuthError('unsupported_grant_type', 'only grant_type=client_credentials is supported')
+    }
+    const scopes = grantScopes(body.scope, allowed)
+    const { token } = tokens.issue({ tenantId: request.params.tenantId, clientId: credentials.clientId, scopes })
+    // RFC 6749 §5.1: token responses must not be cached.
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+    return { access_token: token, token_type: 'Bearer' as const, expires_in: tokens.ttlSeconds, scope: scopes.join(' ') }
+  })
+
+  function readBody (request: FastifyRequest): Partial<Record<typeof PARAMETERS[number], string>> {
+    const body = request.body
+    if (body === undefined || body === null) throw new OAuthError('invalid_request', 'the token request needs a body: grant_type=client_credentials, as application/x-www-form-urlencoded (RFC 6749 §4.4.2)')
+    if (typeof body !== 'object' || Array.isArray(body)) throw new OAuthError('invalid_request', 'the token request body must be an object of parameters')
+    const params = body as Record<string, unknown>
+    for (const name of PARAMETERS) {
+      // RFC 6749 §3.2: request parameters must not be included more than once.
+      if (Array.isArray(params[name])) throw new OAuthError('invalid_request', `the ${name} parameter is included more than once (RFC 6749 §3.2)`)
+    }
+    if (request.validationError !== undefined) throw new OAuthError('invalid_request', `malformed token request: ${request.validationError.message}`)
+    return params as Partial<Record<typeof PARAMETERS[number], string>>
+  }
+
+  /** Returns the scopes the client may have; the path tenant must be the client's own. */
+  function authenticateClient (tenantId: string, credentials: { clientId: string, clientSecret: string }): readonly Scope[] {
+    const tenant = store.tenant(tenantId)
+    const isTenant = credentials.clientId === tenantId
+    const client = isTenant ? undefined : tenant?.clients.get(credentials.clientId)
+    const expected = isTenant ? tenant?.apiSecret : client?.clientSecret
+    const ok = secretsEqual(credentials.clientSecret, expected ?? decoy)
+    if (tenant === undefined || expected === undefined || !ok) {
+      throw new OAuthError('invalid_client', `client authentication failed: unknown client, wrong secret, or the client does not belong to tenant ${tenantId}`)
+    }
+    return isTenant ? SCOPES : (client as { scopes: Scope[] }).scopes
+  }
+
+  function grantScopes (requested: string | undefined, allowed: readonly Scope[]): Scope[] {
+    const wanted = requested?.split(' ').filter((s) => s !== '') ?? []
+    if (wanted.length === 0) return [...allowed]
+    const refused = wanted.filter((s) => !(allowed as readonly string[]).includes(s))
+    if (refused.length > 0) {
+      throw new OAuthError('invalid_scope', `scope not allowed for this client: ${refused.join(' ')} (allowed: ${allowed.join(' ')})`)
+    }
+    return [...new Set(wanted)] as Scope[]
+  }
+}
+
+function sendOAuthError (reply: FastifyReply, err: OAuthError): FastifyReply {
+  // RFC 6749 §5.2: a 401 invalid_client carries a challenge for the scheme the client can use.
+  if (err.statusCode === 401) reply.header('www-authenticate', 'Basic realm="Thrive OAuth", charset="UTF-8"')
+  return reply.code(err.statusCode).type('application/json; charset=utf-8').header('cache-control', 'no-store').header('pragma', 'no-cache')
+    .send({ error: err.code, error_description: err.message })
+}

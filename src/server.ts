@@ -1,0 +1,21 @@
+// The only place that touches the process: builds the app, listens, and drains on SIGTERM/SIGINT.
+import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.js'
+import type { Config } from './config.js'
+
+/** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
+export const SHUTDOWN_GRACE_MS = 10_000
+
+export async function startServer (config: Config): Promise<FastifyInstance> {
+  const app = await buildApp(config)
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async function ({ signal, err }) {
+    if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
+    else app.log.info({ signal }, 'shutting down: draining in-flight requests')
+    await app.close()
+  })
+  await app.listen({ host: config.host, port: config.port })
+  const { tenants, audiences } = app.store.stats()
+  app.log.info({ tenants, audiences, sources: app.store.sources }, 'Thrive audience mock ready')
+  return app
+}

@@ -1,0 +1,77 @@
+// Per-app in-memory state: tenants, their clients and audiences, indexed for O(1) lookup.
+import type { Audience } from '../schemas/audience.js'
+import type { ClientSeed, Seed, TenantSeed } from './load-fixtures.js'
+
+export interface Tenant {
+  readonly tenantId: string
+  readonly apiSecret: string
+  readonly clients: ReadonlyMap<string, ClientSeed>
+}
+
+interface TenantState extends Tenant {
+  byId: Map<string, Audience>
+  byReference: Map<string, Audience>
+}
+
+function copyAudience (a: Audience): Audience {
+  return {
+    id: a.id,
+    name: a.name,
+    reference: a.reference,
+    apiControlled: a.apiControlled,
+    category: a.category,
+    type: a.type,
+    parent: a.parent === null ? null : { name: a.parent.name, reference: a.parent.reference, id: a.parent.id },
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt
+  }
+}
+
+function buildTenant (seed: TenantSeed): TenantState {
+  const byId = new Map<string, Audience>()
+  const byReference = new Map<string, Audience>()
+  for (const audience of seed.audiences) {
+    const copy = copyAudience(audience)
+    byId.set(copy.id, copy)
+    byReference.set(copy.reference, copy)
+  }
+  const clients = new Map(seed.clients.map((c) => [c.clientId, { ...c, scopes: [...c.scopes] }]))
+  return { tenantId: seed.tenantId, apiSecret: seed.apiSecret, clients, byId, byReference }
+}
+
+export class AudienceStore {
+  readonly #seed: Seed
+  #tenants = new Map<string, TenantState>()
+
+  constructor (seed: Seed) {
+    this.#seed = seed
+    this.reset()
+  }
+
+  /** Back to the seed the store was created from. */
+  reset (): void {
+    this.#tenants = new Map(this.#seed.tenants.map((t) => [t.tenantId, buildTenant(t)]))
+  }
+
+  tenant (tenantId: string): Tenant | undefined {
+    return this.#tenants.get(tenantId)
+  }
+
+  /** Thrive's lookup: an exact id match first, then an exact, case-sensitive reference, within one tenant only. */
+  findAudience (tenantId: string, idOrReference: string): Audience | undefined {
+    const tenant = this.#tenants.get(tenantId)
+    if (tenant === undefined) return undefined
+    const found = tenant.byId.get(idOrReference) ?? tenant.byReference.get(idOrReference)
+    return found === undefined ? undefined : copyAudience(found)
+  }
+
+  stats (): { tenants: number, audiences: number } {
+    let audiences = 0
+    for (const tenant of this.#tenants.values()) audiences += tenant.byId.size
+    return { tenants: this.#tenants.size, audiences }
+  }
+
+  get sources (): readonly string[] {
+    return this.#seed.sources
+  }
+}

@@ -1,0 +1,68 @@
+// The built CLI as a real process: start-up, a read over a socket, errors, help, SIGTERM.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { FIXTURE, IDS, BASIC_A } from './helpers.js'
+import { runCli, startCli } from './cli-helpers.js'
+
+function fixtureFile (content: unknown): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'cli-')), 'tenants.json')
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content))
+  return file
+}
+
+t.test('the CLI loads a fixture file, serves an audience over a socket, and exits 0 on SIGTERM', async (t) => {
+  const cli = await startCli(['--fixtures', fixtureFile(FIXTURE), '--log-level', 'info'])
+  const res = await fetch(`${cli.url}/rest/v1/audiences/backend`, { headers: { authorization: BASIC_A, accept: 'application/json', 'content-type': 'application/json' } })
+  t.equal(res.status, 200)
+  t.match(res.headers.get('content-type'), /^application\/json/)
+  t.match(await res.json(), { id: IDS.aChild, reference: 'backend', category: 'audience' })
+  t.match(cli.output(), /"msg":"Thrive audience mock ready"/)
+  t.equal(await cli.stop(), 0)
+})
+
+t.test('with no flags the CLI serves the bundled fixtures (what npm start runs)', async (t) => {
+  const cli = await startCli([])
+  const res = await fetch(`${cli.url}/__mock/health`)
+  t.match(await res.json(), { status: 'ok', tenants: 2 })
+  t.equal(await cli.stop(), 0)
+})
+
+t.test('a bad fixture file stops start-up with exit 1 and one line naming the file and JSON path', async (t) => {
+  const file = fixtureFile({ tenants: [{ tenantId: 'eu-west-2_X1', apiSecret: 's', structures: [{ name: 'A', reference: 'a', colour: 'red' }] }] })
+  const { code, stderr } = await runCli(['--fixtures', file, '--port', '0'])
+  t.equal(code, 1)
+  t.equal(stderr.trim(), `thrive-audience-mock: fixture error: ${file}: $.tenants[0].structures[0].colour: unknown field "colour"`)
+})
+
+t.test('an unknown flag exits 1 with a configuration error', async (t) => {
+  const { code, stderr } = await runCli(['--bogus'])
+  t.equal(code, 1)
+  t.match(stderr, /^thrive-audience-mock: configuration error: Unknown option '--bogus'/)
+})
+
+t.test('a bad value in the environment exits 1 naming the variable', async (t) => {
+  const { code, stderr } = await runCli([], { PORT: 'abc' })
+  t.equal(code, 1)
+  t.match(stderr, /PORT must be a whole number/)
+})
+
+t.test('a port already in use exits 1 with a clear message', async (t) => {
+  const cli = await startCli([])
+  const port = new URL(cli.url).port
+  const { code, stderr } = await runCli(['--port', port, '--host', '127.0.0.1'])
+  t.equal(code, 1)
+  t.match(stderr, /cannot start: listen EADDRINUSE/)
+  await cli.stop()
+})
+
+t.test('--help lists the options and exits 0; --version prints the version', async (t) => {
+  const help = await runCli(['--help'])
+  t.equal(help.code, 0)
+  t.match(help.stdout, /Usage: thrive-audience-mock \[options\]/)
+  t.match(help.stdout, /--fixtures <value>/)
+  const version = await runCli(['--version'])
+  t.equal(version.code, 0)
+  t.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/)
+})
