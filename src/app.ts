@@ -6,14 +6,18 @@ import { loadFixtures } from './store/load-fixtures.js'
 import authentication from './plugins/authentication.js'
 import clock from './plugins/clock.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
+import faults from './plugins/faults.js'
+import journal from './plugins/journal.js'
 import store from './plugins/store.js'
 import tokens from './plugins/tokens.js'
 import audienceRoutes from './routes/audiences.js'
 import jwksRoute from './routes/jwks.js'
+import controlRoutes from './routes/mock/control.js'
 import healthRoute from './routes/mock/health.js'
 import oauthTokenRoute from './routes/oauth-token.js'
 import { ErrorBody } from './schemas/common.js'
 import { Audience } from './schemas/audience.js'
+import { FaultRule, FaultRuleInput } from './schemas/faults.js'
 import { OAuthError, TokenResponse } from './schemas/oauth.js'
 
 export interface BuildOptions {
@@ -43,6 +47,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     requestTimeout: LIMITS.requestTimeoutMs,
     keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
     ajv: { customOptions: { removeAdditional: false } },
+    disableRequestLogging: true,
     frameworkErrors,
     clientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -51,21 +56,28 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.addSchema(Audience)
   app.addSchema(TokenResponse)
   app.addSchema(OAuthError)
+  app.addSchema(FaultRuleInput)
+  app.addSchema(FaultRule)
 
   await app.register(errors)
   await app.register(clock)
   await app.register(store, { seed })
   await app.register(tokens, { token: config.token })
+  await app.register(journal, { size: config.journalSize })
+  await app.register(faults, { faultsFile: config.faultsFile })
 
+  // API routes: authenticate first, so faults are scoped to the caller's tenant and a bad credential always gets the real 401.
   await app.register(async function api (api) {
     await api.register(authentication)
     api.addHook('onRequest', api.authenticate)
+    api.addHook('preValidation', api.applyFaults)
     await api.register(audienceRoutes, { prefix: '/rest/v1' })
     await api.register(audienceRoutes)
   })
   await app.register(oauthTokenRoute)
   await app.register(jwksRoute)
   await app.register(healthRoute, { prefix: '/__mock', generated: config.generate })
+  if (config.admin.enabled) await app.register(controlRoutes, { prefix: '/__mock', adminToken: config.admin.token })
 
   return app
 }

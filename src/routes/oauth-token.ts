@@ -1,23 +1,12 @@
 // POST /oauth2/token/{tenantId}: RFC 6749 §4.4 client credentials grant, with §5 responses.
 import basicAuth from '@fastify/basic-auth'
 import formbody from '@fastify/formbody'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { OAuthErrorRef, SCOPES, TokenParams, TokenResponse, type OAuthErrorCode, type Scope } from '../schemas/oauth.js'
+import { OAuthError, sendOAuthError } from '../oauth-errors.js'
+import { OAuthErrorRef, SCOPES, TokenParams, TokenResponse, type Scope } from '../schemas/oauth.js'
 import { secretsEqual } from '../secrets.js'
-
-/** An RFC 6749 §5.2 error, carried to the route's own error handler. */
-export class OAuthError extends Error {
-  readonly code: OAuthErrorCode
-  readonly statusCode: number
-
-  constructor (code: OAuthErrorCode, description: string, statusCode = code === 'invalid_client' ? 401 : 400) {
-    super(description)
-    this.code = code
-    this.statusCode = statusCode
-  }
-}
 
 const TokenRequest = Type.Object({
   grant_type: Type.Optional(Type.String({ description: 'Must be client_credentials' })),
@@ -76,8 +65,11 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
     return sendOAuthError(reply, new OAuthError('invalid_request', description, status === 413 ? 413 : 400))
   })
 
+  app.addHook('preValidation', fastify.applyFaults)
+
   app.post('/oauth2/token/:tenantId', {
     attachValidation: true,
+    config: { dialect: 'oauth' },
     schema: {
       operationId: 'getAccessToken',
       summary: 'Gets an OAuth 2.0 access token (client credentials)',
@@ -158,11 +150,4 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
     }
     return [...new Set(wanted)] as Scope[]
   }
-}
-
-function sendOAuthError (reply: FastifyReply, err: OAuthError): FastifyReply {
-  // RFC 6749 §5.2: a 401 invalid_client carries a challenge for the scheme the client can use.
-  if (err.statusCode === 401) reply.header('www-authenticate', 'Basic realm="Thrive OAuth", charset="UTF-8"')
-  return reply.code(err.statusCode).type('application/json; charset=utf-8').header('cache-control', 'no-store').header('pragma', 'no-cache')
-    .send({ error: err.code, error_description: err.message })
 }

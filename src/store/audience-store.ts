@@ -65,6 +65,12 @@ export class AudienceStore {
     return found === undefined ? undefined : copyAudience(found)
   }
 
+  /** The id of the audience an id or reference names, without copying it (for fault matching). */
+  resolveId (tenantId: string, idOrReference: string): string | undefined {
+    const tenant = this.#tenants.get(tenantId)
+    return (tenant?.byId.get(idOrReference) ?? tenant?.byReference.get(idOrReference))?.id
+  }
+
   stats (): { tenants: number, audiences: number } {
     let audiences = 0
     for (const tenant of this.#tenants.values()) audiences += tenant.byId.size

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { DEFAULT_FIXTURES } from '../../src/config.js'
-import { deriveId, FixtureError, loadFixtures } from '../../src/store/load-fixtures.js'
+import { DataFileError } from '../../src/data-file.js'
+import { deriveId, loadFixtures } from '../../src/store/load-fixtures.js'
 
 const tenant = (extra: Record<string, unknown> = {}) => ({
   tenantId: 'eu-west-2_FixTest1',
@@ -23,10 +24,10 @@ function expectError (t: Test, files: Record<string, unknown>, file: string, pat
   const d = dir(files)
   try {
     loadFixtures([{ path: d }])
-    t.fail('expected a FixtureError')
+    t.fail('expected a DataFileError')
   } catch (err) {
-    t.type(err, FixtureError)
-    const e = err as FixtureError
+    t.type(err, DataFileError)
+    const e = err as DataFileError
     t.equal(e.source.endsWith(file), true, `names the file ${file}`)
     t.equal(e.path, path)
     t.match(e.message, problem)
@@ -153,5 +154,5 @@ t.test('inline sources are named in messages, and odd keys are quoted in the JSO
 
 t.test('nothing is half-loaded: one bad file among good ones loads nothing', async (t) => {
   const d = dir({ 'a.json': { tenants: [tenant()] }, 'b.json': '{' })
-  t.throws(() => loadFixtures([{ path: d }]), FixtureError)
+  t.throws(() => loadFixtures([{ path: d }]), DataFileError)
 })

@@ -16,6 +16,7 @@ export default async function healthRoute (fastify: FastifyInstance, opts: { gen
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const started = Date.now()
   app.get('/health', {
+    config: { journal: false },
     schema: { operationId: 'health', summary: 'Liveness and what is loaded', tags: ['Mock control'], response: { 200: Health } }
   }, async function health () {
     return {

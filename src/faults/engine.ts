@@ -1,0 +1,202 @@
+// The fault rule set: armed rules indexed by tenant, matched on every API and token request.
+import { randomBytes } from 'node:crypto'
+import type { MockClock } from '../clock.js'
+import type { FaultEffect, FaultRule, FaultRuleInput } from '../schemas/faults.js'
+
+/** What a request looks like to a rule. */
+export interface FaultContext {
+  tenantId: string
+  clientId: string | null
+  method: string
+  operation: string | undefined
+  path: string
+  /** The audience the request is about, resolved to its id when it exists. */
+  audienceId: string | null
+}
+
+export interface FiredFault {
+  id: string
+  effect: FaultEffect
+  /** The delay to apply, jitter included. */
+  delayMs: number
+}
+
+/** A rule problem that JSON Schema cannot express; the route answers 400 with it. */
+export class FaultRuleError extends Error {
+  readonly field: string
+  constructor (field: string, message: string) {
+    super(`${field}: ${message}`)
+    this.field = field
+  }
+}
+
+/** mulberry32: small, fast and good enough to make seeded fault sequences repeatable. */
+function prng (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let x = a
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+interface ArmedRule {
+  rule: FaultRule
+  expiresAtMs: number | null
+  random: () => number
+  /** Resolves a rule's audienceId (id or reference) to an id, per request tenant. */
+  audienceKey: string | null
+  seq: number
+}
+
+export interface FaultEngineOptions {
+  clock: MockClock
+  tenantExists: (tenantId: string) => boolean
+  /** Resolves an audience id or reference to its id within a tenant. */
+  resolveAudience: (tenantId: string, idOrReference: string) => string | undefined
+}
+
+export class FaultEngine {
+  readonly #clock: MockClock
+  readonly #options: FaultEngineOptions
+  /** Per-tenant rules, so a tenant without rules costs one Map lookup. */
+  readonly #byTenant = new Map<string, ArmedRule[]>()
+  #global: ArmedRule[] = []
+  #sequence = 0
+
+  constructor (options: FaultEngineOptions) {
+    this.#clock = options.clock
+    this.#options = options
+  }
+
+  add (input: FaultRuleInput): FaultRule {
+    const { match, effect } = input
+    if (match.allTenants === true && match.tenantId !== undefined) throw new FaultRuleError('match', 'give either tenantId or allTenants: true, not both')
+    if (match.allTenants !== true && match.tenantId === undefined) throw new FaultRuleError('match.tenantId', 'is required, so that one suite\'s faults never touch another\'s; set match.allTenants: true to target every tenant')
+    if (match.tenantId !== undefined && !this.#options.tenantExists(match.tenantId)) throw new FaultRuleError('match.tenantId', `unknown tenant "${match.tenantId}"`)
+    if (effect.status === undefined && effect.delayMs === undefined && effect.transport === undefined) throw new FaultRuleError('effect', 'needs at least one of status, delayMs or transport')
+    if (effect.status !== undefined && effect.transport !== undefined) throw new FaultRuleError('effect', 'status and transport cannot be combined')
+    if (effect.hangMs !== undefined && effect.transport !== 'hang') throw new FaultRuleError('effect.hangMs', 'only applies to transport "hang"')
+    if (effect.jitterMs !== undefined && effect.delayMs === undefined) throw new FaultRuleError('effect.jitterMs', 'only applies with delayMs')
+    if (effect.retryAfterSeconds !== undefined && effect.status !== 429 && effect.status !== 503) throw new FaultRuleError('effect.retryAfterSeconds', 'only applies to status 429 or 503')
+    if (effect.message !== undefined && effect.status === undefined) throw new FaultRuleError('effect.message', 'only applies with status')
+
+    const now = this.#clock.now()
+    const seed = input.seed ?? randomBytes(4).readUInt32BE(0)
+    this.#sequence += 1
+    const rule: FaultRule = {
+      id: `fault-${this.#sequence}-${randomBytes(3).toString('hex')}`,
+      ...(input.name === undefined ? {} : { name: input.name }),
+      match: { ...match, ...(match.method === undefined ? {} : { method: match.method.toUpperCase() }) },
+      effect: { ...effect },
+      ...(input.times === undefined ? {} : { times: input.times }),
+      ...(input.probability === undefined ? {} : { probability: input.probability }),
+      seed,
+      ...(input.ttlMs === undefined ? {} : { ttlMs: input.ttlMs }),
+      createdAt: new Date(now).toISOString(),
+      expiresAt: input.ttlMs === undefined ? null : new Date(now + input.ttlMs).toISOString(),
+      fired: 0,
+      remaining: input.times ?? null
+    }
+    const audienceKey = match.audienceId === undefined || match.tenantId === undefined
+      ? match.audienceId ?? null
+      : this.#options.resolveAudience(match.tenantId, match.audienceId) ?? match.audienceId
+    const armed: ArmedRule = { rule, expiresAtMs: input.ttlMs === undefined ? null : now + input.ttlMs, random: prng(seed), audienceKey, seq: this.#sequence }
+    if (match.tenantId === undefined) this.#global.push(armed)
+    else this.#byTenant.set(match.tenantId, [...(this.#byTenant.get(match.tenantId) ?? []), armed])
+    return structuredClone(rule)
+  }
+
+  /** Whether any rule could match a request of this tenant: the cheap check on the hot path. */
+  armedFor (tenantId: string): boolean {
+    return this.#global.length > 0 || this.#byTenant.has(tenantId)
+  }
+
+  /** The first armed rule that matches and fires, or null. Counts the fire and retires spent rules. */
+  match (ctx: FaultContext): FiredFault | null {
+    const tenantRules = this.#byTenant.get(ctx.tenantId)
+    const now = this.#clock.now()
+    for (const list of [tenantRules, this.#global]) {
+      if (list === undefined) continue
+      for (const armed of list) {
+        if (armed.expiresAtMs !== null && armed.expiresAtMs <= now) continue
+        if (!this.#matches(armed, ctx)) continue
+        const { rule } = armed
+        // Each matching request draws once, so a seed gives the same fire/skip sequence every run.
+        if (rule.probability !== undefined && armed.random() >= rule.probability) continue
+        rule.fired += 1
+        if (rule.remaining !== null) rule.remaining -= 1
+        if (rule.remaining === 0) this.#retire(armed)
+        const jitter = rule.effect.jitterMs === undefined ? 0 : Math.floor(armed.random() * (rule.effect.jitterMs + 1))
+        return { id: rule.id, effect: rule.effect, delayMs: (rule.effect.delayMs ?? 0) + jitter }
+      }
+    }
+    return null
+  }
+
+  #matches (armed: ArmedRule, ctx: FaultContext): boolean {
+    const m = armed.rule.match
+    if (m.clientId !== undefined && m.clientId !== ctx.clientId) return false
+    if (m.method !== undefined && m.method !== ctx.method) return false
+    if (m.route !== undefined && m.route !== ctx.operation) return false
+    if (m.path !== undefined && !(m.path.endsWith('*') ? ctx.path.startsWith(m.path.slice(0, -1)) : ctx.path === m.path)) return false
+    if (armed.audienceKey !== null) {
+      if (ctx.audienceId === null) return false
+      // Global rules name an audience without a tenant, so resolve it in the request's tenant.
+      const key = m.tenantId === undefined ? this.#options.resolveAudience(ctx.tenantId, armed.audienceKey) ?? armed.audienceKey : armed.audienceKey
+      if (key !== ctx.audienceId) return false
+    }
+    return true
+  }
+
+  #retire (armed: ArmedRule): void {
+    const tenantId = armed.rule.match.tenantId
+    if (tenantId === undefined) {
+      this.#global = this.#global.filter((a) => a !== armed)
+      return
+    }
+    const left = (this.#byTenant.get(tenantId) ?? []).filter((a) => a !== armed)
+    if (left.length === 0) this.#byTenant.delete(tenantId)
+    else this.#byTenant.set(tenantId, left)
+  }
+
+  #prune (): void {
+    const now = this.#clock.now()
+    for (const armed of [...this.#global, ...[...this.#byTenant.values()].flat()]) {
+      if (armed.expiresAtMs !== null && armed.expiresAtMs <= now) this.#retire(armed)
+    }
+  }
+
+  /** Live rules, oldest first; `tenantId` keeps only that tenant's rules. */
+  list (tenantId?: string): FaultRule[] {
+    this.#prune()
+    const all = tenantId === undefined ? [...[...this.#byTenant.values()].flat(), ...this.#global] : this.#byTenant.get(tenantId) ?? []
+    return [...all].sort((a, b) => a.seq - b.seq).map((a) => structuredClone(a.rule))
+  }
+
+  get (id: string): FaultRule | undefined {
+    return this.list().find((r) => r.id === id)
+  }
+
+  remove (id: string): boolean {
+    const armed = [...this.#global, ...[...this.#byTenant.values()].flat()].find((a) => a.rule.id === id)
+    if (armed === undefined) return false
+    this.#retire(armed)
+    return true
+  }
+
+  /** Removes every rule, or only one tenant's; returns how many went. */
+  clear (tenantId?: string): number {
+    if (tenantId === undefined) {
+      const count = this.#global.length + [...this.#byTenant.values()].reduce((n, l) => n + l.length, 0)
+      this.#global = []
+      this.#byTenant.clear()
+      return count
+    }
+    const count = this.#byTenant.get(tenantId)?.length ?? 0
+    this.#byTenant.delete(tenantId)
+    return count
+  }
+}

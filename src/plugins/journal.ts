@@ -1,0 +1,35 @@
+// Records every API and token request in the journal and logs one line for it.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Journal } from '../store/journal.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    journal: Journal
+  }
+  interface FastifyContextConfig {
+    /** false for the control plane, whose traffic would drown the requests under test. */
+    journal?: boolean
+  }
+}
+
+async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) {
+  const journal = new Journal(opts.size)
+  const { clock } = fastify
+  fastify.decorate('journal', journal)
+
+  fastify.addHook('onResponse', async function (request, reply) {
+    const trace = request.trace
+    const durationMs = reply.elapsedTime
+    if (request.routeOptions.config.journal === false) {
+      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: durationMs }, 'control request')
+      return
+    }
+    const tenantId = trace?.tenantId ?? request.principal?.tenantId ?? null
+    const clientId = trace?.clientId ?? request.principal?.clientId ?? null
+    journal.record({ time: clock.now() - durationMs, method: request.method, url: request.url, tenantId, clientId, status: reply.statusCode, fault: trace?.fault ?? null, transport: trace?.transport ?? null, durationMs })
+    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(durationMs * 10) / 10, tenantId, clientId, fault: trace?.fault ?? undefined }, 'request')
+  })
+}
+
+export default fp(journalPlugin, { name: 'journal', dependencies: ['clock'] })

@@ -1,0 +1,181 @@
+// The /__mock control plane: fault rules, the request journal, reset and the clock. Health lives apart.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { FaultRuleError } from '../../faults/engine.js'
+import { sendError } from '../../plugins/errors.js'
+import { ErrorRef } from '../../schemas/common.js'
+import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
+import { secretsEqual } from '../../secrets.js'
+
+export const ADMIN_HEADER = 'x-mock-admin-token'
+
+const TenantQuery = Type.Object({
+  tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Only this tenant' }))
+}, { additionalProperties: false })
+
+const JournalEntry = Type.Object({
+  seq: Type.Integer({ description: 'Increasing sequence number' }),
+  time: Type.String({ format: 'date-time' }),
+  method: Type.String(),
+  path: Type.String({ description: 'Request path without the query' }),
+  tenantId: Type.Union([Type.String(), Type.Null()]),
+  clientId: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Integer(), Type.Null()], { description: 'null when a transport fault left no response' }),
+  fault: Type.Union([Type.String(), Type.Null()], { description: 'The rule id that fired, "prefer" for a Prefer header, or null' }),
+  transport: Type.Union([Type.String(), Type.Null()]),
+  durationMs: Type.Number()
+}, { additionalProperties: false })
+
+const Clock = Type.Object({
+  now: Type.String({ format: 'date-time', description: 'The mock\'s current time' }),
+  epochMs: Type.Integer(),
+  offsetMs: Type.Integer({ description: 'How far the mock clock is from real time' }),
+  real: Type.Boolean({ description: 'True when the clock follows real time' })
+}, { additionalProperties: false })
+
+const ClockChange = Type.Object({
+  advanceMs: Type.Optional(Type.Integer({ description: 'Move time forward (negative: back) by this much' })),
+  setTo: Type.Optional(Type.String({ format: 'date-time', description: 'Jump to this instant; time keeps running from there' })),
+  real: Type.Optional(Type.Literal(true, { description: 'Go back to real time' }))
+}, { additionalProperties: false, minProperties: 1, maxProperties: 1 })
+
+const errors = { 400: ErrorRef, 401: ErrorRef, 404: ErrorRef }
+const tags = ['Mock control']
+
+export default async function controlRoutes (fastify: FastifyInstance, opts: { adminToken: string | null }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { faults, journal, clock, store } = fastify
+
+  // The admin credential has its own header, which API routes never read and this plane never takes
+  // from Authorization, so an API secret or token can never unlock the control plane, nor the reverse.
+  if (opts.adminToken !== null) {
+    const expected = opts.adminToken
+    app.addHook('onRequest', async function (request: FastifyRequest, reply: FastifyReply) {
+      const given = request.headers[ADMIN_HEADER]
+      if (typeof given !== 'string' || !secretsEqual(given, expected)) {
+        reply.header('www-authenticate', 'MockAdmin realm="thrive-audience-mock control plane"')
+        return sendError(reply, 401, 'This control-plane route needs the admin token in the X-Mock-Admin-Token header')
+      }
+    })
+  }
+
+  const config = { journal: false }
+
+  app.post('/faults', {
+    config,
+    schema: { operationId: 'armFault', summary: 'Arm a fault rule', tags, body: FaultRuleInput, response: { 201: FaultRule, ...errors } }
+  }, async function armFault (request, reply) {
+    try {
+      return await reply.code(201).send(faults.add(request.body))
+    } catch (err) {
+      if (err instanceof FaultRuleError) return sendError(reply, 400, `Invalid fault rule: ${err.message}`)
+      throw err
+    }
+  })
+
+  app.get('/faults', {
+    config,
+    schema: { operationId: 'listFaults', summary: 'List armed fault rules, oldest first', tags, querystring: TenantQuery, response: { 200: Type.Array(FaultRule), ...errors } }
+  }, async function listFaults (request) {
+    return faults.list(request.query.tenantId)
+  })
+
+  app.get('/faults/:id', {
+    config,
+    schema: { operationId: 'getFault', summary: 'One armed fault rule, with its fire count', tags, params: Type.Object({ id: Type.String() }), response: { 200: FaultRule, ...errors } }
+  }, async function getFault (request, reply) {
+    return faults.get(request.params.id) ?? sendError(reply, 404, `No armed fault rule "${request.params.id}" (it may have retired)`)
+  })
+
+  app.delete('/faults/:id', {
+    config,
+    schema: { operationId: 'removeFault', summary: 'Disarm one fault rule', tags, params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), ...errors } }
+  }, async function removeFault (request, reply) {
+    if (!faults.remove(request.params.id)) return sendError(reply, 404, `No armed fault rule "${request.params.id}" (it may have retired)`)
+    return reply.code(204).send(null)
+  })
+
+  app.delete('/faults', {
+    config,
+    schema: { operationId: 'clearFaults', summary: 'Disarm every rule, or one tenant\'s', tags, querystring: TenantQuery, response: { 200: Type.Object({ removed: Type.Integer() }), ...errors } }
+  }, async function clearFaults (request) {
+    return { removed: faults.clear(request.query.tenantId) }
+  })
+
+  app.get('/requests', {
+    config,
+    schema: {
+      operationId: 'listRequests',
+      summary: 'Recent requests, newest first',
+      description: 'The journal keeps the last JOURNAL_SIZE API and token requests. It never holds an Authorization value or a secret.',
+      tags,
+      querystring: Type.Object({
+        tenantId: Type.Optional(Type.String({ minLength: 1 })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+        since: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests after this instant' }))
+      }, { additionalProperties: false }),
+      response: { 200: Type.Array(JournalEntry), ...errors }
+    }
+  }, async function listRequests (request) {
+    return journal.list(request.query)
+  })
+
+  app.delete('/requests', {
+    config,
+    schema: { operationId: 'clearRequests', summary: 'Forget journal entries, all or one tenant\'s', tags, querystring: TenantQuery, response: { 200: Type.Object({ removed: Type.Integer() }), ...errors } }
+  }, async function clearRequests (request) {
+    return { removed: journal.clear(request.query.tenantId) }
+  })
+
+  app.post('/reset', {
+    config,
+    schema: {
+      operationId: 'reset',
+      summary: 'Clear fault rules and journal (one tenant\'s, or everything, clock included)',
+      tags,
+      body: Type.Optional(Type.Object({ tenantId: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
+      response: { 200: Type.Object({ faultsRemoved: Type.Integer(), requestsRemoved: Type.Integer(), clockReset: Type.Boolean() }), ...errors }
+    }
+  }, async function reset (request, reply) {
+    const tenantId = request.body?.tenantId
+    if (tenantId !== undefined && store.tenant(tenantId) === undefined) return sendError(reply, 400, `Unknown tenant "${tenantId}"`)
+    const result = { faultsRemoved: faults.clear(tenantId), requestsRemoved: journal.clear(tenantId), clockReset: tenantId === undefined }
+    // The clock is shared by every tenant, so only a full reset may move it.
+    if (tenantId === undefined) {
+      clock.reset()
+      store.reset()
+    }
+    return result
+  })
+
+  const clockState = () => {
+    const epochMs = Math.round(clock.now())
+    return { now: new Date(epochMs).toISOString(), epochMs, offsetMs: Math.round(clock.offsetMs), real: clock.offsetMs === 0 }
+  }
+
+  app.get('/clock', {
+    config,
+    schema: { operationId: 'getClock', summary: 'The mock clock that token expiry and rule TTLs read', tags, response: { 200: Clock, ...errors } }
+  }, async function getClock () {
+    return clockState()
+  })
+
+  app.post('/clock', {
+    config,
+    schema: {
+      operationId: 'setClock',
+      summary: 'Move the mock clock: {advanceMs}, {setTo} or {real: true}',
+      description: 'The clock is shared by every tenant: moving it affects every suite using this server.',
+      tags,
+      body: ClockChange,
+      response: { 200: Clock, ...errors }
+    }
+  }, async function setClock (request) {
+    const change = request.body
+    if (change.advanceMs !== undefined) clock.advance(change.advanceMs)
+    else if (change.setTo !== undefined) clock.set(Date.parse(change.setTo))
+    else clock.reset()
+    return clockState()
+  })
+}

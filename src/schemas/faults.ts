@@ -1,0 +1,59 @@
+// Fault rules: what to match, what to do, and how long to keep doing it.
+import { Type, type Static } from 'typebox'
+import { StringEnum } from './common.js'
+
+/** Every status the Thrive docs list, plus the gateway ones clients meet in production. */
+export const FAULT_STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504] as const
+export const TRANSPORTS = ['reset', 'hang', 'malformed', 'empty'] as const
+export const OPERATIONS = ['getAudience', 'getAccessToken'] as const
+export const MAX_DELAY_MS = 60_000
+export const MAX_HANG_MS = 300_000
+
+export const FaultMatch = Type.Object({
+  tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Only requests of this tenant (required unless allTenants is true)' })),
+  allTenants: Type.Optional(Type.Boolean({ description: 'Match requests of every tenant; must be asked for explicitly' })),
+  clientId: Type.Optional(Type.String({ minLength: 1, description: 'Only requests by this OAuth client (the Tenant ID for Basic auth)' })),
+  method: Type.Optional(Type.String({ pattern: '^[A-Za-z]+$', description: 'HTTP method, e.g. GET' })),
+  route: Type.Optional(StringEnum(OPERATIONS, { description: 'The operation: getAudience or getAccessToken' })),
+  path: Type.Optional(Type.String({ pattern: '^/', description: 'Exact request path without query, or a prefix ending in *' })),
+  audienceId: Type.Optional(Type.String({ minLength: 1, description: 'Only reads of this audience, given by id or reference' }))
+}, { additionalProperties: false })
+export type FaultMatch = Static<typeof FaultMatch>
+
+export const FaultEffect = Type.Object({
+  status: Type.Optional(Type.Unsafe<typeof FAULT_STATUSES[number]>({ type: 'integer', enum: [...FAULT_STATUSES], description: 'Answer with this status and its documented body' })),
+  message: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'The message (or error_description) of that body' })),
+  retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400, description: 'Retry-After on 429 and 503 (default 1)' })),
+  delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'Wait this long before answering' })),
+  jitterMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'Add a random 0..jitterMs to the delay' })),
+  transport: Type.Optional(StringEnum(TRANSPORTS, { description: 'reset: destroy the socket; hang: never answer; malformed: 200 with truncated JSON; empty: close after the headers' })),
+  hangMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HANG_MS, description: 'For transport hang: close the socket after this long (default and cap 300000)' }))
+}, { additionalProperties: false })
+export type FaultEffect = Static<typeof FaultEffect>
+
+export const FaultRuleInput = Type.Object({
+  match: FaultMatch,
+  effect: FaultEffect,
+  times: Type.Optional(Type.Integer({ minimum: 1, description: 'Fire this many times, then retire' })),
+  probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Chance of firing on each matching request' })),
+  seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: 'Seed for probability and jitter; the same seed gives the same sequence' })),
+  ttlMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Retire after this long, by the mock clock' })),
+  name: Type.Optional(Type.String({ maxLength: 200, description: 'A label for people reading the rule list' }))
+}, { $id: 'FaultRuleInput', title: 'FaultRuleInput', additionalProperties: false })
+export type FaultRuleInput = Static<typeof FaultRuleInput>
+
+export const FaultRule = Type.Object({
+  id: Type.String(),
+  name: Type.Optional(Type.String()),
+  match: FaultMatch,
+  effect: FaultEffect,
+  times: Type.Optional(Type.Integer()),
+  probability: Type.Optional(Type.Number()),
+  seed: Type.Integer({ description: 'The seed in use (chosen at random when not given)' }),
+  ttlMs: Type.Optional(Type.Integer()),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  fired: Type.Integer({ description: 'How many times it has fired' }),
+  remaining: Type.Union([Type.Integer(), Type.Null()], { description: 'Fires left before it retires; null when unlimited' })
+}, { $id: 'FaultRule', title: 'FaultRule', additionalProperties: false })
+export type FaultRule = Static<typeof FaultRule>

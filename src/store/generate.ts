@@ -1,0 +1,172 @@
+// Generates a large, realistic and reproducible set of audiences for one tenant: structures, each followed by its children.
+import { createHash } from 'node:crypto'
+import type { Faker } from '@faker-js/faker'
+// The English entry point loads several times faster than the package root, which pulls in every locale.
+import { faker as englishFaker } from '@faker-js/faker/locale/en'
+import type { Audience } from '../schemas/audience.js'
+
+export interface GenerateOptions {
+  tenantId: string
+  /** Total number of audiences, structures and children together. */
+  count: number
+  seed: number
+  /** Ids already used in the tenant; generated ids avoid them. */
+  takenIds?: ReadonlySet<string>
+  /** References already used in the tenant; generated references avoid them. */
+  takenReferences?: ReadonlySet<string>
+}
+
+interface Department { name: string, teams: readonly string[] }
+
+const DEPARTMENTS: readonly Department[] = [
+  { name: 'Engineering', teams: ['Backend', 'Frontend', 'Platform', 'Mobile', 'Quality Assurance', 'DevOps', 'Data Engineering', 'Site Reliability', 'Architecture'] },
+  { name: 'Sales', teams: ['Inside Sales', 'Account Management', 'Business Development', 'Sales Operations', 'Enterprise Sales', 'SMB Sales', 'Partnerships'] },
+  { name: 'Marketing', teams: ['Brand', 'Content', 'Digital Marketing', 'Events', 'Product Marketing', 'Communications', 'Demand Generation'] },
+  { name: 'Finance', teams: ['Accounts Payable', 'Accounts Receivable', 'Payroll', 'Financial Planning', 'Tax', 'Internal Audit', 'Treasury'] },
+  { name: 'Human Resources', teams: ['Recruitment', 'Learning & Development', 'Reward', 'HR Operations', 'Employee Relations', 'Talent Management'] },
+  { name: 'Customer Success', teams: ['Onboarding', 'Support Tier 1', 'Support Tier 2', 'Renewals', 'Customer Education', 'Implementation'] },
+  { name: 'Operations', teams: ['Facilities', 'Procurement', 'Logistics', 'Health & Safety', 'Supply Chain', 'Business Continuity'] },
+  { name: 'Legal', teams: ['Contracts', 'Compliance', 'Data Protection', 'Intellectual Property', 'Company Secretariat'] },
+  { name: 'Product', teams: ['Product Management', 'UX Research', 'Design', 'Product Analytics', 'Technical Writing'] },
+  { name: 'IT', teams: ['Service Desk', 'Infrastructure', 'End User Computing', 'Networks', 'Information Security', 'Business Systems'] }
+]
+const DEPARTMENT_NAMES = DEPARTMENTS.map((d) => d.name)
+const REGIONS = ['EMEA', 'APAC', 'North America', 'LATAM', 'UK & Ireland', 'DACH', 'Nordics', 'Benelux', 'ANZ', 'Middle East']
+const INDUSTRIES = ['Retail', 'Logistics', 'Healthcare', 'Manufacturing', 'Financial Services', 'Hospitality', 'Energy', 'Media']
+
+// Pools drawn from faker once per call: per-item faker calls would dominate the cost of large tenants.
+const POOL_SIZE = 40
+const START = Date.UTC(2022, 0, 1)
+const END = Date.UTC(2026, 0, 1) - 1
+const DAY_MS = 24 * 3600 * 1000
+const CHILD_WINDOW_MS = 90 * DAY_MS
+// A 24-bit counter keeps ids unique within one call without holding them all in a set (as MongoDB does).
+const MAX_COUNT = 0x1000000
+const REFERENCE_SLUG_MAX = 40
+
+/** The shared English instance is never seeded; its class gives each call a private, separately seeded instance. */
+function seededFaker (tenantId: string, seed: number): Faker {
+  const digest = createHash('sha256').update(`${tenantId}\u0000${seed}`).digest()
+  const faker = new (englishFaker.constructor as typeof Faker)({ locale: englishFaker.rawDefinitions })
+  faker.seed([digest.readUInt32BE(0), digest.readUInt32BE(4), digest.readUInt32BE(8), digest.readUInt32BE(12)])
+  return faker
+}
+
+function slugify (name: string): string {
+  return name.toLowerCase().replaceAll('&', 'and').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, REFERENCE_SLUG_MAX).replace(/-$/, '')
+}
+
+/**
+ * `count` audiences for one tenant: structures named like organisational units, each directly followed by
+ * 2–12 children named like teams, offices or roles (the last structure may have fewer). The same tenant
+ * and seed always give identical output; another tenant or seed gives different data.
+ */
+export function generateAudiences (options: GenerateOptions): Audience[] {
+  const { tenantId, count, seed } = options
+  if (!Number.isSafeInteger(count) || count < 0 || count > MAX_COUNT) throw new RangeError(`count must be an integer from 0 to ${MAX_COUNT}, got ${count}`)
+  const audiences: Audience[] = []
+  if (count === 0) return audiences
+  const takenIds = options.takenIds ?? new Set<string>()
+  const takenReferences = options.takenReferences ?? new Set<string>()
+
+  const faker = seededFaker(tenantId, seed)
+  const random = () => faker.number.float()
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
+  const offices = faker.helpers.uniqueArray(faker.definitions.location.city_name, POOL_SIZE).map((city) => `${city} Office`)
+  const surnames = faker.helpers.uniqueArray(() => faker.person.lastName(), POOL_SIZE)
+  const roles = faker.helpers.uniqueArray(() => `${faker.person.jobDescriptor()} ${faker.person.jobType()}s`, POOL_SIZE)
+
+  let machine = Math.floor(random() * 2 ** 40).toString(16).padStart(10, '0')
+  let counter = Math.floor(random() * MAX_COUNT)
+  const nextId = (createdAt: number): string => {
+    const seconds = Math.floor(createdAt / 1000).toString(16).padStart(8, '0')
+    for (;;) {
+      const id = seconds + machine + counter.toString(16).padStart(6, '0')
+      counter = (counter + 1) % MAX_COUNT
+      if (!takenIds.has(id)) return id
+      // Someone holds ids from this very sequence (e.g. an earlier run with the same seed): leave it for a fresh one.
+      machine = Math.floor(random() * 2 ** 40).toString(16).padStart(10, '0')
+    }
+  }
+
+  const usedReferences = new Set<string>()
+  // Next suffix to try per base, kept only for bases already used: structure names repeat, children's rarely do.
+  const nextSuffix = new Map<string, number>()
+  const slugs = new Map<string, string>()
+  const nextReference = (base: string): string => {
+    let n = nextSuffix.get(base) ?? 1
+    let reference = n === 1 ? base : `${base}-${n}`
+    while (usedReferences.has(reference) || takenReferences.has(reference)) {
+      n += 1
+      reference = `${base}-${n}`
+    }
+    if (n > 1) nextSuffix.set(base, n + 1)
+    usedReferences.add(reference)
+    return reference
+  }
+  const slugOf = (name: string): string => {
+    let slug = slugs.get(name)
+    if (slug === undefined) {
+      slug = slugify(name)
+      slugs.set(name, slug)
+    }
+    return slug
+  }
+
+  // About half were never edited; the rest were edited some time within a year, never past the range.
+  const updatedAfter = (createdAt: number): number =>
+    random() < 0.5 ? createdAt : createdAt + Math.floor(random() * Math.min(365 * DAY_MS, END - createdAt))
+  const iso = (at: number, same: number, sameIso: string): string => at === same ? sameIso : new Date(at).toISOString()
+
+  while (audiences.length < count) {
+    const department = pick(DEPARTMENTS)
+    // Children of a structure are drawn mostly from one list, sometimes from another, so structures look alike but not identical.
+    const kind = random()
+    const [name, primary, secondary]: [string, readonly string[], readonly string[]] =
+      kind < 0.2
+        ? [department.name, department.teams, roles]
+        : kind < 0.5
+          ? [`${pick(REGIONS)} ${department.name}`, department.teams, offices]
+          : kind < 0.7
+            ? [pick(offices), DEPARTMENT_NAMES, roles]
+            : [`${pick(surnames)} ${pick(INDUSTRIES)}${random() < 0.5 ? ' Division' : ''}`, DEPARTMENT_NAMES, offices]
+
+    // Thrive: UI-created structures (a minority) hold only UI-created children, some of them rule-driven (smart).
+    const apiControlled = random() >= 0.12
+    const structureCreated = START + Math.floor(random() * (END - START - CHILD_WINDOW_MS))
+    const structureCreatedAt = new Date(structureCreated).toISOString()
+    const structure: Audience = {
+      id: nextId(structureCreated),
+      name,
+      reference: nextReference(slugOf(name)),
+      apiControlled,
+      category: 'structure',
+      type: 'manual',
+      parent: null,
+      createdAt: structureCreatedAt,
+      updatedAt: iso(updatedAfter(structureCreated), structureCreated, structureCreatedAt)
+    }
+    audiences.push(structure)
+
+    // 2 to 12 children, most often around 7.
+    const children = Math.min(2 + Math.floor((random() + random()) * 5.5), count - audiences.length)
+    const names = new Set<string>()
+    while (names.size < children) names.add(pick(random() < 0.7 ? primary : secondary))
+    for (const childName of names) {
+      const childCreated = structureCreated + 1 + Math.floor(random() * CHILD_WINDOW_MS)
+      const childCreatedAt = new Date(childCreated).toISOString()
+      audiences.push({
+        id: nextId(childCreated),
+        name: childName,
+        reference: nextReference(`${structure.reference}-${slugOf(childName)}`),
+        apiControlled,
+        category: 'audience',
+        type: !apiControlled && random() < 0.4 ? 'smart' : 'manual',
+        parent: { name: structure.name, reference: structure.reference, id: structure.id },
+        createdAt: childCreatedAt,
+        updatedAt: iso(updatedAfter(childCreated), childCreated, childCreatedAt)
+      })
+    }
+  }
+  return audiences
+}

@@ -1,0 +1,365 @@
+// Fault injection through HTTP: Prefer headers and armed rules, on the audience and token routes.
+// Statuses and bodies: thrive-api.md A ("Errors") and B.4; token route: RFC 6749 §5.2; Retry-After: RFC 9110 §10.2.3.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { FAULT_STATUSES } from '../../src/schemas/faults.js'
+import { basic, BASIC_A, BASIC_B, build, IDS, json, TENANT_A, testConfig } from '../helpers.js'
+
+type App = Awaited<ReturnType<typeof build>>
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' }
+const OAUTH_CODES: Record<number, string> = { 400: 'invalid_request', 401: 'invalid_client', 403: 'invalid_request', 404: 'invalid_request', 409: 'invalid_request', 422: 'invalid_request', 429: 'temporarily_unavailable', 500: 'server_error', 502: 'server_error', 503: 'temporarily_unavailable', 504: 'server_error' }
+
+const readA = (app: App, audience = 'backend', headers: Record<string, string> = {}) =>
+  app.inject({ url: `/rest/v1/audiences/${audience}`, headers: { authorization: BASIC_A, ...headers } })
+const tokenA = (app: App, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers, payload: { grant_type: 'client_credentials', client_id: 'a-reader', client_secret: 'a-reader-secret' } })
+
+async function arm (app: App, rule: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await app.inject({ method: 'POST', url: '/__mock/faults', payload: rule })
+  if (res.statusCode !== 201) throw new Error(`arming failed: ${res.body}`)
+  return json(res)
+}
+
+t.test('Prefer: code=NNN returns every documented status with its documented body on the audience route', async (t) => {
+  const app = await build(t)
+  for (const status of FAULT_STATUSES) {
+    const res = await readA(app, 'backend', { prefer: `code=${status}` })
+    t.equal(res.statusCode, status, `status ${status}`)
+    t.match(res.headers['content-type'], /^application\/json/)
+    t.same(Object.keys(json(res)).sort(), ['error', 'message', 'status'])
+    t.equal(json(res).status, status)
+    t.equal(json(res).error, REASONS[status])
+    t.match(json(res).message, /\w/)
+    t.equal(res.headers['x-mock-fault'], 'prefer')
+    t.equal(res.headers['retry-after'], status === 429 || status === 503 ? '1' : undefined, `Retry-After on ${status}`)
+    if (status === 401) t.match(res.headers['www-authenticate'], /^Basic realm="Thrive API"/)
+  }
+})
+
+t.test('Prefer: code=NNN on the token route answers in RFC 6749 §5.2 form', async (t) => {
+  const app = await build(t)
+  for (const status of FAULT_STATUSES) {
+    const res = await tokenA(app, { prefer: `code=${status}` })
+    t.equal(res.statusCode, status)
+    t.same(Object.keys(json(res)).sort(), ['error', 'error_description'])
+    t.equal(json(res).error, OAUTH_CODES[status], `code for ${status}`)
+    t.equal(res.headers['cache-control'], 'no-store')
+    if (status === 429 || status === 503) t.equal(res.headers['retry-after'], '1')
+    if (status === 401) t.match(res.headers['www-authenticate'], /^Basic/)
+  }
+})
+
+t.test('an unsupported Prefer is a 400 naming what is supported, in each route\'s own error shape', async (t) => {
+  const app = await build(t)
+  const api = await readA(app, 'backend', { prefer: 'code=418' })
+  t.equal(api.statusCode, 400)
+  t.same(json(api), { status: 400, error: 'Bad Request', message: 'Unsupported Prefer code "418": supported preferences: code=<400|401|403|404|409|422|429|500|502|503|504> and delay=<0-60000 milliseconds>, e.g. "Prefer: code=429, delay=100"' })
+  const token = await tokenA(app, { prefer: 'return=minimal' })
+  t.equal(token.statusCode, 400)
+  t.equal(json(token).error, 'invalid_request')
+  t.match(json(token).error_description, /^Unsupported Prefer "return=minimal": supported preferences/)
+})
+
+t.test('Prefer: delay=MS waits at least that long, then answers normally', async (t) => {
+  const app = await build(t)
+  const started = process.hrtime.bigint()
+  const res = await readA(app, 'backend', { prefer: 'delay=150' })
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6
+  t.equal(res.statusCode, 200)
+  t.equal(json(res).reference, 'backend')
+  t.ok(elapsedMs >= 145, `waited ${elapsedMs.toFixed(0)} ms`)
+})
+
+t.test('faults fire only after authentication: bad credentials with Prefer still get the real 401', async (t) => {
+  const app = await build(t)
+  const res = await app.inject({ url: '/audiences/backend', headers: { authorization: basic(TENANT_A.tenantId, 'wrong'), prefer: 'code=500' } })
+  t.equal(res.statusCode, 401)
+  t.match(json(res).message, /^Invalid credentials/)
+  t.equal(res.headers['x-mock-fault'], undefined)
+})
+
+t.test('a status rule fires for every documented status, with an optional message and Retry-After', async (t) => {
+  const app = await build(t)
+  for (const status of FAULT_STATUSES) {
+    const rule = await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status }, times: 1 })
+    const res = await readA(app)
+    t.equal(res.statusCode, status)
+    t.equal(json(res).error, REASONS[status])
+    t.equal(res.headers['x-mock-fault'], rule.id)
+  }
+  await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 429, message: 'Slow down, please', retryAfterSeconds: 30 }, times: 1 })
+  const res = await readA(app)
+  t.same(json(res), { status: 429, error: 'Too Many Requests', message: 'Slow down, please' })
+  t.equal(res.headers['retry-after'], '30')
+  t.equal((await readA(app)).statusCode, 200, 'every rule has retired')
+})
+
+t.test('times: a rule fails exactly N times, then retires and the client recovers', async (t) => {
+  const app = await build(t)
+  const rule = await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 503 }, times: 2 })
+  t.same((await Promise.all([readA(app), readA(app)])).map((r) => r.statusCode), [503, 503])
+  t.equal((await readA(app)).statusCode, 200)
+  t.equal((await app.inject({ url: `/__mock/faults/${String(rule.id)}` })).statusCode, 404, 'retired')
+})
+
+t.test('a rule for one tenant never touches another tenant', async (t) => {
+  const app = await build(t)
+  await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 } })
+  t.equal((await readA(app)).statusCode, 500)
+  t.equal((await app.inject({ url: '/audiences/shared', headers: { authorization: BASIC_B } })).statusCode, 200)
+})
+
+t.test('allTenants rules match every tenant, resolving an audience reference in each', async (t) => {
+  const app = await build(t)
+  await arm(app, { match: { allTenants: true, audienceId: 'shared' }, effect: { status: 502 } })
+  t.equal((await readA(app, 'shared')).statusCode, 502)
+  t.equal((await readA(app, IDS.aStructure)).statusCode, 502, 'the same audience by id')
+  t.equal((await app.inject({ url: '/audiences/shared', headers: { authorization: BASIC_B } })).statusCode, 502)
+  t.equal((await readA(app, 'backend')).statusCode, 200)
+})
+
+t.test('match narrows by client, method, route, exact path, path prefix and audience (id or reference)', async (t) => {
+  const app = await build(t)
+  const token = json(await tokenA(app)).access_token as string
+  const bearer = { authorization: `Bearer ${token}` }
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, clientId: 'a-reader' }, effect: { status: 409 } })
+  t.equal((await app.inject({ url: '/audiences/backend', headers: bearer })).statusCode, 409, 'the token\'s client')
+  t.equal((await readA(app)).statusCode, 200, 'Basic auth is the tenant as client')
+  await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, audienceId: 'backend' }, effect: { status: 422 } })
+  t.equal((await readA(app, IDS.aChild)).statusCode, 422, 'by id when the rule names the reference')
+  t.equal((await readA(app, 'shared')).statusCode, 200)
+  await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, audienceId: 'ghost' }, effect: { status: 500 } })
+  t.equal((await readA(app, 'ghost')).statusCode, 500, 'an audience that does not exist still matches by name')
+  await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, path: '/audiences/backend' }, effect: { status: 404 } })
+  t.equal((await app.inject({ url: '/audiences/backend?x=1', headers: { authorization: BASIC_A } })).statusCode, 404, 'exact path, query ignored')
+  t.equal((await readA(app, 'backend')).statusCode, 200, 'the /rest/v1 path is another path')
+  await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, path: '/rest/v1/*' }, effect: { status: 403 } })
+  t.equal((await readA(app, 'shared')).statusCode, 403, 'prefix')
+  t.equal((await app.inject({ url: '/audiences/shared', headers: { authorization: BASIC_A } })).statusCode, 200)
+  await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, route: 'getAccessToken', method: 'post' }, effect: { status: 401 } })
+  t.equal((await readA(app)).statusCode, 200)
+  const res = await tokenA(app)
+  t.equal(res.statusCode, 401)
+  t.same(json(res), { error: 'invalid_client', error_description: 'Unauthorized: the credentials are missing, invalid or expired' })
+  await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, method: 'POST' }, effect: { status: 500 } })
+  t.equal((await readA(app)).statusCode, 200, 'method mismatch')
+})
+
+t.test('token-route rules match the client from HTTP Basic, form-decoded, or from the body', async (t) => {
+  const app = await build(t)
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, clientId: 'a reader?' }, effect: { status: 503 } })
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, clientId: 'a-all' }, effect: { status: 500 } })
+  const viaBasic = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers: { authorization: basic('a+reader%3F', 'x'), 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials' })
+  t.equal(viaBasic.statusCode, 503)
+  t.same(json(viaBasic), { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable: retry after the number of seconds in the Retry-After header' })
+  const viaBody = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, payload: { grant_type: 'client_credentials', client_id: 'a-all', client_secret: 'a-all-secret' } })
+  t.equal(viaBody.statusCode, 500)
+  t.equal(json(viaBody).error, 'server_error')
+  const badEncoding = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers: { authorization: basic('%E0%A4%A', 'x') }, payload: { grant_type: 'client_credentials' } })
+  t.equal(badEncoding.statusCode, 401, 'an undecodable username matches nothing and gets the real answer')
+  const noClient = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, payload: { grant_type: 'client_credentials', client_id: { x: 1 } } })
+  t.equal(noClient.statusCode, 400, 'a non-string client_id matches nothing')
+})
+
+t.test('ttlMs retires a rule by the mock clock', async (t) => {
+  const app = await build(t)
+  await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 }, ttlMs: 60_000 })
+  t.equal((await readA(app)).statusCode, 500)
+  await app.inject({ method: 'POST', url: '/__mock/clock', payload: { advanceMs: 60_000 } })
+  t.equal((await readA(app)).statusCode, 200)
+  t.same(json(await app.inject({ url: '/__mock/faults' })), [], 'pruned from the list')
+})
+
+function sequence (app: App, n: number) {
+  return (async () => {
+    const out: number[] = []
+    for (let i = 0; i < n; i++) out.push((await readA(app)).statusCode)
+    return out
+  })()
+}
+
+t.test('probability with a seed: the same seed gives the same sequence, and the rate is near p', async (t) => {
+  const rule = { match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 }, probability: 0.3, seed: 42 }
+  const one = await build(t)
+  const two = await build(t)
+  await arm(one, rule)
+  await arm(two, rule)
+  const a = await sequence(one, 400)
+  const b = await sequence(two, 400)
+  t.same(a, b)
+  const failures = a.filter((s) => s === 500).length
+  t.ok(failures > 80 && failures < 160, `${failures} of 400 failed at p=0.3`)
+  const three = await build(t)
+  await arm(three, { ...rule, seed: 7 })
+  t.not((await sequence(three, 400)).join(), a.join(), 'another seed, another sequence')
+})
+
+t.test('probability 0 never fires; without a seed one is chosen and reported', async (t) => {
+  const app = await build(t)
+  const rule = await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 }, probability: 0 })
+  t.type(rule.seed, 'number')
+  t.same(await sequence(app, 20), new Array(20).fill(200))
+})
+
+t.test('delayMs with jitter and a status: waits, then answers with the status', async (t) => {
+  const app = await build(t)
+  await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { delayMs: 100, jitterMs: 20, status: 504 }, seed: 1 })
+  const started = process.hrtime.bigint()
+  const res = await readA(app)
+  t.ok(Number(process.hrtime.bigint() - started) / 1e6 >= 95)
+  t.equal(res.statusCode, 504)
+})
+
+t.test('a delay-only rule answers normally after the wait', async (t) => {
+  const app = await build(t)
+  await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { delayMs: 50 } })
+  const res = await readA(app)
+  t.equal(res.statusCode, 200)
+  t.equal(json(res).reference, 'backend')
+  t.match(res.headers['x-mock-fault'], /^fault-1-/)
+})
+
+t.test('rules load from a faults file at start, as an array or {rules: [...]}', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'faults-'))
+  const file = join(dir, 'faults.json')
+  writeFileSync(file, JSON.stringify({ rules: [{ match: { tenantId: TENANT_A.tenantId, audienceId: 'backend' }, effect: { status: 503 }, times: 1 }] }))
+  const app = await build(t, { faultsFile: file })
+  t.equal((await readA(app)).statusCode, 503)
+  t.equal((await readA(app)).statusCode, 200)
+  writeFileSync(file, JSON.stringify([{ match: { allTenants: true }, effect: { status: 500 } }]))
+  const other = await build(t, { faultsFile: file })
+  t.equal((await readA(other)).statusCode, 500)
+})
+
+t.test('a bad faults file stops start-up naming the file, the JSON path and the problem', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'faults-'))
+  const write = (name: string, content: unknown) => { const f = join(dir, name); writeFileSync(f, JSON.stringify(content)); return f }
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['shape.json', { rules: [{ match: { tenantId: TENANT_A.tenantId }, effect: { status: 418 } }] }, /shape\.json: \$\.rules\[0\]\.effect\.status: must be equal to one of the allowed values/],
+    ['unknown.json', [{ match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 }, oops: 1 }], /unknown\.json: \$\[0\]\.oops: unknown field "oops"/],
+    ['rule.json', [{ match: {}, effect: { status: 500 } }], /rule\.json: \$\[0\]\.match\.tenantId: is required/],
+    ['object.json', { nope: true }, /object\.json: \$: expected an array of fault rules/],
+    ['null.json', null, /null\.json: \$: expected an array of fault rules/]
+  ]
+  for (const [name, content, message] of cases) {
+    await t.rejects(buildApp(testConfig({ faultsFile: write(name, content) })), { name: 'DataFileError', kind: 'faults file', message }, name)
+  }
+  await t.rejects(buildApp(testConfig({ faultsFile: join(dir, 'missing.json') })), { message: /missing\.json: \$: no such file or directory/ })
+})
+
+async function rawGet (port: number, path: string, headers: Record<string, string>): Promise<{ status?: number, body?: string, error?: string }> {
+  return await new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => { body += c.toString() })
+      res.on('end', () => resolve({ status: res.statusCode, body }))
+      res.on('error', (err: NodeJS.ErrnoException) => resolve({ status: res.statusCode, error: err.code ?? err.message }))
+    })
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }))
+    req.end()
+  })
+}
+
+t.test('transport faults over a real socket: reset, empty, malformed and hang', async (t) => {
+  const app = await build(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as { port: number }).port
+  const headers = { authorization: BASIC_A }
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { transport: 'reset' }, times: 1 })
+  t.same(await rawGet(port, '/audiences/backend', headers), { error: 'ECONNRESET' }, 'reset: the connection is reset')
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { transport: 'empty' }, times: 1 })
+  const empty = await rawGet(port, '/audiences/backend', headers)
+  t.equal(empty.status, 200, 'empty: headers arrive')
+  t.equal(empty.error, 'ECONNRESET', 'empty: then the body is cut off')
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { transport: 'malformed' }, times: 1 })
+  const malformed = await rawGet(port, '/audiences/backend', headers)
+  t.equal(malformed.status, 200)
+  t.throws(() => JSON.parse(malformed.body ?? ''), SyntaxError, 'malformed: the JSON is truncated')
+  t.match(malformed.body, /^\{"id":"aaaaaaaaaaaaaaaaaaaaaaa2"/)
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, audienceId: 'ghost' }, effect: { transport: 'malformed' }, times: 1 })
+  const malformed404 = await rawGet(port, '/audiences/ghost', headers)
+  t.equal(malformed404.status, 200, 'malformed turns even an error into a 200')
+
+  await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { transport: 'hang', hangMs: 300 }, times: 1 })
+  const started = Date.now()
+  const hang = await rawGet(port, '/audiences/backend', headers)
+  t.equal(hang.error, 'ECONNRESET', 'hang: nothing comes, then the server gives up')
+  t.ok(Date.now() - started >= 250)
+
+  const journal = json(await app.inject({ url: `/__mock/requests?tenantId=${TENANT_A.tenantId}` })) as unknown as Array<Record<string, unknown>>
+  t.same(journal.map((e) => [e.status, e.transport]), [[null, 'hang'], [200, 'malformed'], [200, 'malformed'], [null, 'empty'], [null, 'reset']])
+})
+
+t.test('a client that gives up on a hang frees it; closing the server ends hangs and delays at once', async (t) => {
+  const app = await buildApp(testConfig())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as { port: number }).port
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, audienceId: 'backend' }, effect: { transport: 'hang' } })
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, audienceId: 'shared' }, effect: { delayMs: 60_000 } })
+  const gaveUp = await new Promise<string>((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/audiences/backend', headers: { authorization: BASIC_A }, agent: false, timeout: 100 })
+    req.on('timeout', () => { req.destroy(); resolve('client timeout') })
+    req.on('error', () => {})
+    req.end()
+  })
+  t.equal(gaveUp, 'client timeout')
+  const hung = rawGet(port, '/audiences/backend', { authorization: BASIC_A })
+  const delayed = rawGet(port, '/audiences/shared', { authorization: BASIC_A })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const closing = Date.now()
+  await app.close()
+  t.ok(Date.now() - closing < 10_000, 'close did not wait for the 60 s delay or the 300 s hang')
+  t.same(await hung, { error: 'ECONNRESET' })
+  t.equal((await delayed).status, 200, 'the delayed request was answered, not dropped')
+})
+
+t.test('eight concurrent suites, each on its own tenant, arming and clearing their own faults, see no cross-talk', async (t) => {
+  const tenants = Array.from({ length: 8 }, (_, i) => ({ tenantId: `eu-west-2_Suite00${i}`, apiSecret: `suite-secret-${i}`, structures: [{ name: `S${i}`, reference: 'shared-ref' }] }))
+  const app = await build(t, { fixtures: [{ name: 'suites', data: { tenants } }] })
+  const results = await Promise.all(tenants.map(async (tenant, i) => {
+    const auth = { authorization: basic(tenant.tenantId, tenant.apiSecret) }
+    const seen: number[] = []
+    for (let round = 0; round < 5; round++) {
+      const status = [500, 503, 429, 404, 409][(i + round) % 5] as number
+      const rule = json(await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: tenant.tenantId }, effect: { status }, times: 2 } }))
+      for (let k = 0; k < 3; k++) {
+        const res = await app.inject({ url: '/audiences/shared-ref', headers: auth })
+        seen.push(res.statusCode)
+        if (res.statusCode === 200 && json(res).name !== `S${i}`) seen.push(-1)
+      }
+      seen.push((await app.inject({ method: 'DELETE', url: `/__mock/faults/${String(rule.id)}` })).statusCode)
+      await app.inject({ method: 'DELETE', url: `/__mock/faults?tenantId=${tenant.tenantId}` })
+      seen.push(-status)
+    }
+    return seen
+  }))
+  results.forEach((seen, i) => {
+    const expected: number[] = []
+    for (let round = 0; round < 5; round++) {
+      const status = [500, 503, 429, 404, 409][(i + round) % 5] as number
+      expected.push(status, status, 200, 404, -status)
+    }
+    t.same(seen, expected, `suite ${i} saw only its own faults`)
+  })
+})
