@@ -123,10 +123,11 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv): CliResult {
   }
   const str = (flag: string): string | undefined => raw(flag)?.value
 
-  const logLevel = str('log-level') ?? 'info'
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(`${raw('log-level')?.name ?? 'LOG_LEVEL'} must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  const level = raw('log-level')
+  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
+    throw new ConfigError(`${level.name} must be one of ${LOG_LEVELS.join(', ')}, got "${level.value}"`)
   }
+  const logLevel = level?.value ?? 'info'
   const fixturesValue = str('fixtures')
   const fixtures = fixturesValue === undefined
     ? [{ path: DEFAULT_FIXTURES }]

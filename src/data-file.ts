@@ -51,11 +51,11 @@ export function firstProblem (validator: Validator<any, TSchema>, data: unknown)
   /* c8 ignore next - Check() failed, so at least one readable error exists */
   if (first === undefined) return ['', 'does not match the schema']
   if (first.keyword === 'additionalProperties') {
-    const extra = (first.params as { additionalProperties: string[] }).additionalProperties[0] ?? ''
+    const extra = (first.params as { additionalProperties: [string] }).additionalProperties[0]
     return [`${first.instancePath}/${extra}`, `unknown field "${extra}"`]
   }
   if (first.keyword === 'required') {
-    const missing = (first.params as { requiredProperties: string[] }).requiredProperties[0] ?? ''
+    const missing = (first.params as { requiredProperties: [string] }).requiredProperties[0]
     return [`${first.instancePath}/${missing}`, 'required field is missing']
   }
   const params = first.params as { allowedValues?: unknown[] }
@@ -74,8 +74,8 @@ export function readJsonFile (kind: DataFileKind, file: string): unknown {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    throw new DataFileError(kind, file, '$', code === 'ENOENT' ? 'no such file or directory' : `cannot read file (${code ?? 'error'})`)
+    const code = (err as NodeJS.ErrnoException).code as string
+    throw new DataFileError(kind, file, '$', code === 'ENOENT' ? 'no such file or directory' : `cannot read file (${code})`)
   }
   try {
     return JSON.parse(text) as unknown

@@ -10,8 +10,7 @@ export const SHUTDOWN_GRACE_MS = 10_000
 export async function startServer (config: Config): Promise<FastifyInstance> {
   const app = await buildApp(config)
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async function ({ signal, err }) {
-    if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
-    else app.log.info({ signal }, 'shutting down: draining in-flight requests')
+    app.log.info({ signal, err }, 'shutting down: draining in-flight requests')
     await app.close()
   })
   await app.listen({ host: config.host, port: config.port })

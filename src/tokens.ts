@@ -47,9 +47,9 @@ function resolveKey (signingKey: string | null): KeyMaterial {
     }
     const publicKey = createPublicKey(privateKey)
     const type = privateKey.asymmetricKeyType
-    const curve = privateKey.asymmetricKeyDetails?.namedCurve ?? ''
+    const curve = (privateKey.asymmetricKeyDetails as { namedCurve?: string }).namedCurve ?? ''
     const algorithm: Algorithm | undefined = type === 'rsa' ? 'RS256' : type === 'ed25519' ? 'EdDSA' : type === 'ec' ? EC_ALGORITHMS[curve] : undefined
-    if (algorithm === undefined) throw new ConfigError(`the token signing key type "${type ?? 'unknown'}${curve === '' ? '' : ' ' + curve}" is not supported: use RSA, EC (P-256/384/521) or Ed25519`)
+    if (algorithm === undefined) throw new ConfigError(`the token signing key type "${String(type)}${curve === '' ? '' : ' ' + curve}" is not supported: use RSA, EC (P-256/384/521) or Ed25519`)
     const der = publicKey.export({ format: 'der', type: 'spki' })
     const kid = createHash('sha256').update(der).digest('base64url').slice(0, 16)
     return { algorithm, signKey: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, verifyKey: publicKey.export({ format: 'pem', type: 'spki' }) as string, kid, jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: algorithm, use: 'sig' } as Jwk, generated: false }
@@ -154,5 +154,5 @@ const TOKEN_PROBLEMS: Record<string, string> = {
 }
 
 function describeTokenError (err: unknown): string {
-  return TOKEN_PROBLEMS[(err as { code?: string }).code ?? ''] ?? 'the token cannot be verified'
+  return TOKEN_PROBLEMS[(err as { code: string }).code] ?? 'the token cannot be verified'
 }

@@ -24,9 +24,11 @@ export interface FiredFault {
 /** A rule problem that JSON Schema cannot express; the route answers 400 with it. */
 export class FaultRuleError extends Error {
   readonly field: string
-  constructor (field: string, message: string) {
-    super(`${field}: ${message}`)
+  readonly problem: string
+  constructor (field: string, problem: string) {
+    super(`${field}: ${problem}`)
     this.field = field
+    this.problem = problem
   }
 }
 
@@ -71,18 +73,28 @@ export class FaultEngine {
     this.#options = options
   }
 
-  add (input: FaultRuleInput): FaultRule {
+  /** The first problem JSON Schema cannot express, or null when the rule is sound. */
+  check (input: FaultRuleInput): FaultRuleError | null {
     const { match, effect } = input
-    if (match.allTenants === true && match.tenantId !== undefined) throw new FaultRuleError('match', 'give either tenantId or allTenants: true, not both')
-    if (match.allTenants !== true && match.tenantId === undefined) throw new FaultRuleError('match.tenantId', 'is required, so that one suite\'s faults never touch another\'s; set match.allTenants: true to target every tenant')
-    if (match.tenantId !== undefined && !this.#options.tenantExists(match.tenantId)) throw new FaultRuleError('match.tenantId', `unknown tenant "${match.tenantId}"`)
-    if (effect.status === undefined && effect.delayMs === undefined && effect.transport === undefined) throw new FaultRuleError('effect', 'needs at least one of status, delayMs or transport')
-    if (effect.status !== undefined && effect.transport !== undefined) throw new FaultRuleError('effect', 'status and transport cannot be combined')
-    if (effect.hangMs !== undefined && effect.transport !== 'hang') throw new FaultRuleError('effect.hangMs', 'only applies to transport "hang"')
-    if (effect.jitterMs !== undefined && effect.delayMs === undefined) throw new FaultRuleError('effect.jitterMs', 'only applies with delayMs')
-    if (effect.retryAfterSeconds !== undefined && effect.status !== 429 && effect.status !== 503) throw new FaultRuleError('effect.retryAfterSeconds', 'only applies to status 429 or 503')
-    if (effect.message !== undefined && effect.status === undefined) throw new FaultRuleError('effect.message', 'only applies with status')
+    const problems: Array<[boolean, string, string]> = [
+      [match.allTenants === true && match.tenantId !== undefined, 'match', 'give either tenantId or allTenants: true, not both'],
+      [match.allTenants !== true && match.tenantId === undefined, 'match.tenantId', 'is required, so that one suite\'s faults never touch another\'s; set match.allTenants: true to target every tenant'],
+      [match.tenantId !== undefined && !this.#options.tenantExists(match.tenantId), 'match.tenantId', `unknown tenant "${match.tenantId}"`],
+      [effect.status === undefined && effect.delayMs === undefined && effect.transport === undefined, 'effect', 'needs at least one of status, delayMs or transport'],
+      [effect.status !== undefined && effect.transport !== undefined, 'effect', 'status and transport cannot be combined'],
+      [effect.hangMs !== undefined && effect.transport !== 'hang', 'effect.hangMs', 'only applies to transport "hang"'],
+      [effect.jitterMs !== undefined && effect.delayMs === undefined, 'effect.jitterMs', 'only applies with delayMs'],
+      [effect.retryAfterSeconds !== undefined && effect.status !== 429 && effect.status !== 503, 'effect.retryAfterSeconds', 'only applies to status 429 or 503'],
+      [effect.message !== undefined && effect.status === undefined, 'effect.message', 'only applies with status']
+    ]
+    const found = problems.find(([bad]) => bad)
+    return found === undefined ? null : new FaultRuleError(found[1], found[2])
+  }
 
+  add (input: FaultRuleInput): FaultRule {
+    const problem = this.check(input)
+    if (problem !== null) throw problem
+    const { match, effect } = input
     const now = this.#clock.now()
     const seed = input.seed ?? randomBytes(4).readUInt32BE(0)
     this.#sequence += 1
@@ -157,7 +169,7 @@ export class FaultEngine {
       this.#global = this.#global.filter((a) => a !== armed)
       return
     }
-    const left = (this.#byTenant.get(tenantId) ?? []).filter((a) => a !== armed)
+    const left = (this.#byTenant.get(tenantId) as ArmedRule[]).filter((a) => a !== armed)
     if (left.length === 0) this.#byTenant.delete(tenantId)
     else this.#byTenant.set(tenantId, left)
   }

@@ -3,8 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Compile } from 'typebox/compile'
 import { DataFileError, readJsonFile, toJsonPath, firstProblem } from '../data-file.js'
-import { reasonPhrase } from '../errors.js'
-import { FaultEngine, FaultRuleError, type FiredFault } from '../faults/engine.js'
+import { FaultEngine, type FiredFault } from '../faults/engine.js'
 import { parsePrefer, PreferError } from '../faults/prefer.js'
 import { OAuthError, sendOAuthError } from '../oauth-errors.js'
 import { FaultRuleInput, MAX_HANG_MS, type FaultEffect } from '../schemas/faults.js'
@@ -95,12 +94,9 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   if (opts.faultsFile !== null) {
     const file = opts.faultsFile
     loadFaultsFile(file).forEach((rule, i) => {
-      try {
-        engine.add(rule)
-      } catch (err) {
-        const e = err as FaultRuleError
-        throw new DataFileError('faults file', file, `$[${i}].${e.field}`, e.message.slice(e.field.length + 2))
-      }
+      const problem = engine.check(rule)
+      if (problem !== null) throw new DataFileError('faults file', file, `$[${i}].${problem.field}`, problem.problem)
+      engine.add(rule)
     })
     fastify.log.info({ file, rules: engine.list().length }, 'fault rules armed from file')
   }
@@ -153,7 +149,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   }
 
   function sendStatus (request: FastifyRequest, reply: FastifyReply, effect: FaultEffect & { status: number }): FastifyReply {
-    const message = effect.message ?? DEFAULT_MESSAGES[effect.status] ?? reasonPhrase(effect.status)
+    const message = effect.message ?? DEFAULT_MESSAGES[effect.status] as string
     if (effect.status === 429 || effect.status === 503) reply.header('retry-after', String(effect.retryAfterSeconds ?? 1))
     if (request.routeOptions.config.dialect === 'oauth') return sendOAuthError(reply, new OAuthError(oauthCode(effect.status), message, effect.status))
     return sendError(reply, effect.status, message)
@@ -161,7 +157,8 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
 
   fastify.decorate('applyFaults', async function applyFaults (request: FastifyRequest, reply: FastifyReply) {
     const principal = request.principal
-    const tenantId = principal?.tenantId ?? (request.params as { tenantId?: string }).tenantId ?? ''
+    // API routes know the tenant from the credentials; the token route from its path.
+    const tenantId = principal?.tenantId ?? (request.params as { tenantId: string }).tenantId
     const clientId = principal?.clientId ?? tokenClientId(request)
     const trace: RequestTrace = { tenantId, clientId, fault: null, transport: null }
     request.trace = trace

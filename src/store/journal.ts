@@ -54,11 +54,11 @@ export class Journal {
       const r = this.#ring[(this.#next - i + this.size) % this.size]
       if (r === undefined) break
       if (query.tenantId !== undefined && r.tenantId !== query.tenantId) continue
-      if (r.time <= since) continue
+      if (Math.floor(r.time) <= since) continue
       const q = r.url.indexOf('?')
       out.push({
         seq: r.seq,
-        time: new Date(r.time).toISOString(),
+        time: new Date(Math.floor(r.time)).toISOString(),
         method: r.method,
         path: q === -1 ? r.url : r.url.slice(0, q),
         tenantId: r.tenantId,

@@ -102,7 +102,7 @@ function listSource (source: FixtureSource): Array<{ name: string, read: () => u
   if (files.length === 0) throw new DataFileError('fixture', source.path, '$', 'directory holds no .json fixture files')
   return files.map((f) => {
     const file = join(source.path, f)
-    return { name: relative(process.cwd(), file) || file, read: parse(file) }
+    return { name: relative(process.cwd(), file), read: parse(file) }
   })
 }
 

@@ -104,3 +104,10 @@ t.test('the 404 body for an unknown route uses Thrive\'s reason phrase', async (
   const res = await app.inject({ url: '/' })
   t.equal(json(res).error, 'Not Found')
 })
+
+t.test('reason phrases follow Thrive\'s docs where they differ from Node, and Node elsewhere', async (t) => {
+  const { reasonPhrase } = await import('../../src/errors.js')
+  t.equal(reasonPhrase(422), 'Unprocessable Content')
+  t.equal(reasonPhrase(503), 'Service Unavailable')
+  t.equal(reasonPhrase(599), 'Error')
+})

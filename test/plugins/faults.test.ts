@@ -363,3 +363,27 @@ t.test('eight concurrent suites, each on its own tenant, arming and clearing the
     t.same(seen, expected, `suite ${i} saw only its own faults`)
   })
 })
+
+t.test('rules for every tenant: route-only matching, audience rules skip token requests, times and TTL retire them', async (t) => {
+  const app = await build(t)
+  await arm(app, { match: { allTenants: true, route: 'getAccessToken' }, effect: { status: 500 }, times: 1 })
+  t.equal((await readA(app)).statusCode, 200, 'another operation')
+  t.equal((await tokenA(app)).statusCode, 500)
+  t.equal((await tokenA(app)).statusCode, 200, 'retired after one fire')
+
+  await arm(app, { match: { allTenants: true, audienceId: 'ghost' }, effect: { status: 409 } })
+  t.equal((await tokenA(app)).statusCode, 200, 'a token request is about no audience')
+  t.equal((await readA(app, 'ghost')).statusCode, 409, 'an unknown reference matches by name in every tenant')
+  await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+
+  await arm(app, { match: { allTenants: true }, effect: { status: 500 }, ttlMs: 1000 })
+  await app.inject({ method: 'POST', url: '/__mock/clock', payload: { advanceMs: 1000 } })
+  t.same(json(await app.inject({ url: '/__mock/faults' })), [], 'expired global rules are pruned')
+  t.same(json(await app.inject({ url: `/__mock/faults?tenantId=${TENANT_A.tenantId}` })), [], 'a tenant with no rules lists none')
+})
+
+t.test('the engine refuses to arm a rule that fails its own checks, whoever calls it', async (t) => {
+  const app = await build(t)
+  t.throws(() => app.faults.add({ match: {}, effect: { status: 500 } }), { name: 'Error', field: 'match.tenantId', problem: /is required/ })
+  t.same(app.faults.list(), [])
+})

@@ -133,3 +133,9 @@ t.test('a response is a copy: changing one does not change the next', async (t) 
   t.equal(json(again).name, 'Backend')
   t.equal((json(again).parent as { name: string }).name, 'Tech')
 })
+
+t.test('the store finds nothing for a tenant it does not hold', async (t) => {
+  const app = await build(t)
+  t.equal(app.store.findAudience('eu-west-2_Nobody00', 'backend'), undefined)
+  t.equal(app.store.resolveId('eu-west-2_Nobody00', 'backend'), undefined)
+})

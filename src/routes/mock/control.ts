@@ -2,7 +2,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { FaultRuleError } from '../../faults/engine.js'
 import { sendError } from '../../plugins/errors.js'
 import { ErrorRef } from '../../schemas/common.js'
 import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
@@ -66,12 +65,9 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
     config,
     schema: { operationId: 'armFault', summary: 'Arm a fault rule', tags, body: FaultRuleInput, response: { 201: FaultRule, ...errors } }
   }, async function armFault (request, reply) {
-    try {
-      return await reply.code(201).send(faults.add(request.body))
-    } catch (err) {
-      if (err instanceof FaultRuleError) return sendError(reply, 400, `Invalid fault rule: ${err.message}`)
-      throw err
-    }
+    const problem = faults.check(request.body)
+    if (problem !== null) return sendError(reply, 400, `Invalid fault rule: ${problem.message}`)
+    return reply.code(201).send(faults.add(request.body))
   })
 
   app.get('/faults', {
@@ -130,15 +126,17 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
 
   app.post('/reset', {
     config,
+    // A bare POST (no body) means a full reset.
+    preValidation: async (request) => { request.body ??= {} },
     schema: {
       operationId: 'reset',
       summary: 'Clear fault rules and journal (one tenant\'s, or everything, clock included)',
       tags,
-      body: Type.Optional(Type.Object({ tenantId: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
+      body: Type.Object({ tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Reset only this tenant' })) }, { additionalProperties: false }),
       response: { 200: Type.Object({ faultsRemoved: Type.Integer(), requestsRemoved: Type.Integer(), clockReset: Type.Boolean() }), ...errors }
     }
   }, async function reset (request, reply) {
-    const tenantId = request.body?.tenantId
+    const tenantId = request.body.tenantId
     if (tenantId !== undefined && store.tenant(tenantId) === undefined) return sendError(reply, 400, `Unknown tenant "${tenantId}"`)
     const result = { faultsRemoved: faults.clear(tenantId), requestsRemoved: journal.clear(tenantId), clockReset: tenantId === undefined }
     // The clock is shared by every tenant, so only a full reset may move it.

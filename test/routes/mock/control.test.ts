@@ -1,0 +1,200 @@
+// The /__mock control plane: fault rule CRUD and validation, the journal, reset, the clock and admin protection.
+import t from 'tap'
+import { basic, BASIC_A, BASIC_B, build, getToken, json, TENANT_A, TENANT_B } from '../../helpers.js'
+
+type App = Awaited<ReturnType<typeof build>>
+const RULE = { match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 } }
+const list = async (app: App, url: string) => json(await app.inject({ url })) as unknown as Array<Record<string, unknown>>
+
+t.test('POST /__mock/faults answers 201 with the stored rule: id, seed, counters, expiry', async (t) => {
+  const app = await build(t)
+  const res = await app.inject({ method: 'POST', url: '/__mock/faults', payload: { ...RULE, name: 'fail twice', times: 2, ttlMs: 1000, seed: 9, match: { ...RULE.match, method: 'get' } } })
+  t.equal(res.statusCode, 201)
+  const rule = json(res)
+  t.match(rule, { id: /^fault-\d+-[0-9a-f]{6}$/, name: 'fail twice', match: { tenantId: TENANT_A.tenantId, method: 'GET' }, effect: { status: 500 }, times: 2, seed: 9, ttlMs: 1000, fired: 0, remaining: 2 })
+  t.equal(Date.parse(rule.expiresAt as string) - Date.parse(rule.createdAt as string), 1000)
+  await app.inject({ url: '/audiences/backend', headers: { authorization: BASIC_A } })
+  t.match(json(await app.inject({ url: `/__mock/faults/${String(rule.id)}` })), { fired: 1, remaining: 1 })
+})
+
+const invalid: Array<[string, unknown, RegExp]> = [
+  ['an unsupported status', { ...RULE, effect: { status: 418 } }, /^body\/effect\/status must be equal to one of the allowed values/],
+  ['an unknown effect field', { ...RULE, effect: { status: 500, colour: 'red' } }, /^body\/effect must NOT have additional properties/],
+  ['an unknown transport', { ...RULE, effect: { transport: 'explode' } }, /^body\/effect\/transport must be equal to one of the allowed values/],
+  ['a probability above 1', { ...RULE, probability: 2 }, /^body\/probability must be <= 1/],
+  ['zero times', { ...RULE, times: 0 }, /^body\/times must be >= 1/],
+  ['a missing effect', { match: RULE.match }, /^body must have required property 'effect'/],
+  ['no tenant', { match: {}, effect: { status: 500 } }, /^Invalid fault rule: match\.tenantId: is required/],
+  ['a tenant and allTenants', { match: { tenantId: TENANT_A.tenantId, allTenants: true }, effect: { status: 500 } }, /^Invalid fault rule: match: give either tenantId or allTenants/],
+  ['an unknown tenant', { match: { tenantId: 'eu-west-2_Nobody00' }, effect: { status: 500 } }, /^Invalid fault rule: match\.tenantId: unknown tenant "eu-west-2_Nobody00"/],
+  ['an empty effect', { ...RULE, effect: {} }, /^Invalid fault rule: effect: needs at least one of status, delayMs or transport/],
+  ['status with transport', { ...RULE, effect: { status: 500, transport: 'reset' } }, /^Invalid fault rule: effect: status and transport cannot be combined/],
+  ['hangMs without hang', { ...RULE, effect: { transport: 'reset', hangMs: 5 } }, /^Invalid fault rule: effect\.hangMs: only applies to transport "hang"/],
+  ['jitter without delay', { ...RULE, effect: { status: 500, jitterMs: 5 } }, /^Invalid fault rule: effect\.jitterMs: only applies with delayMs/],
+  ['Retry-After on a 500', { ...RULE, effect: { status: 500, retryAfterSeconds: 5 } }, /^Invalid fault rule: effect\.retryAfterSeconds: only applies to status 429 or 503/],
+  ['a message without a status', { ...RULE, effect: { delayMs: 5, message: 'x' } }, /^Invalid fault rule: effect\.message: only applies with status/],
+  ['a body that is not JSON', '{"match":', /JSON/]
+]
+for (const [name, payload, message] of invalid) {
+  t.test(`a rule with ${name} is a 400 that says which field is wrong`, async (t) => {
+    const app = await build(t)
+    const res = await app.inject({ method: 'POST', url: '/__mock/faults', headers: { 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) })
+    t.equal(res.statusCode, 400)
+    t.same(Object.keys(json(res)).sort(), ['error', 'message', 'status'])
+    t.equal(json(res).error, 'Bad Request')
+    t.match(json(res).message, message)
+    t.same(await list(app, '/__mock/faults'), [], 'nothing was armed')
+  })
+}
+
+t.test('rules list oldest first, filter by tenant, and delete one, one tenant\'s or all', async (t) => {
+  const app = await build(t)
+  const arm = async (tenantId: string) => json(await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId }, effect: { status: 500 } } }))
+  const a1 = await arm(TENANT_A.tenantId)
+  const b1 = await arm(TENANT_B.tenantId)
+  const a2 = await arm(TENANT_A.tenantId)
+  const global = json(await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { allTenants: true }, effect: { delayMs: 1 } } }))
+  t.same((await list(app, '/__mock/faults')).map((r) => r.id), [a1.id, b1.id, a2.id, global.id])
+  t.same((await list(app, `/__mock/faults?tenantId=${TENANT_A.tenantId}`)).map((r) => r.id), [a1.id, a2.id])
+  t.equal((await app.inject({ method: 'DELETE', url: `/__mock/faults/${String(a1.id)}` })).statusCode, 204)
+  const gone = await app.inject({ method: 'DELETE', url: `/__mock/faults/${String(a1.id)}` })
+  t.equal(gone.statusCode, 404)
+  t.match(json(gone).message, /^No armed fault rule "fault-1-/)
+  t.equal((await app.inject({ url: '/__mock/faults/nope' })).statusCode, 404)
+  t.same(json(await app.inject({ method: 'DELETE', url: `/__mock/faults?tenantId=${TENANT_B.tenantId}` })), { removed: 1 })
+  t.same(json(await app.inject({ method: 'DELETE', url: `/__mock/faults?tenantId=${TENANT_B.tenantId}` })), { removed: 0 })
+  t.equal((await app.inject({ method: 'DELETE', url: `/__mock/faults/${String(global.id)}` })).statusCode, 204)
+  t.same(json(await app.inject({ method: 'DELETE', url: '/__mock/faults' })), { removed: 1 })
+  t.same(await list(app, '/__mock/faults'), [])
+})
+
+t.test('the journal records API and token requests newest first, with every field and no secret', async (t) => {
+  const app = await build(t)
+  const token = await getToken(app, 'a-reader', 'a-reader-secret')
+  await app.inject({ url: '/rest/v1/audiences/backend?x=1', headers: { authorization: `Bearer ${token}` } })
+  await app.inject({ url: '/audiences/nope', headers: { authorization: BASIC_A, prefer: 'code=429' } })
+  await app.inject({ url: '/audiences/backend', headers: { authorization: basic(TENANT_A.tenantId, 'wrong-secret') } })
+  await app.inject({ url: '/__mock/health' })
+  const entries = await list(app, '/__mock/requests')
+  t.equal(entries.length, 4, 'control-plane traffic is not journaled')
+  t.match(entries[0], { method: 'GET', path: '/audiences/backend', tenantId: null, clientId: null, status: 401, fault: null, transport: null })
+  t.match(entries[1], { method: 'GET', path: '/audiences/nope', tenantId: TENANT_A.tenantId, clientId: TENANT_A.tenantId, status: 429, fault: 'prefer' })
+  t.match(entries[2], { method: 'GET', path: '/rest/v1/audiences/backend', tenantId: TENANT_A.tenantId, clientId: 'a-reader', status: 200, fault: null })
+  t.match(entries[3], { method: 'POST', path: `/oauth2/token/${TENANT_A.tenantId}`, tenantId: TENANT_A.tenantId, clientId: 'a-reader', status: 200 })
+  t.same(Object.keys(entries[0] ?? {}).sort(), ['clientId', 'durationMs', 'fault', 'method', 'path', 'seq', 'status', 'tenantId', 'time', 'transport'])
+  t.ok((entries[0]?.seq as number) > (entries[1]?.seq as number))
+  t.match(entries[0]?.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+  const text = JSON.stringify(entries)
+  for (const secret of [token, TENANT_A.apiSecret, 'a-reader-secret', 'wrong-secret', 'Basic ', 'Bearer ']) t.notMatch(text, secret)
+})
+
+t.test('journal filters: tenantId, limit and since', async (t) => {
+  const app = await build(t)
+  for (let i = 0; i < 3; i++) await app.inject({ url: '/audiences/backend', headers: { authorization: BASIC_A } })
+  await app.inject({ url: '/audiences/shared', headers: { authorization: BASIC_B } })
+  t.equal((await list(app, `/__mock/requests?tenantId=${TENANT_A.tenantId}`)).length, 3)
+  t.equal((await list(app, `/__mock/requests?tenantId=${TENANT_B.tenantId}`)).length, 1)
+  t.equal((await list(app, '/__mock/requests?limit=2')).length, 2)
+  const [newest] = await list(app, '/__mock/requests')
+  t.same(await list(app, `/__mock/requests?since=${String(newest?.time)}`), [], 'strictly after')
+  t.equal((await list(app, '/__mock/requests?since=2000-01-01T00:00:00.000Z')).length, 4)
+  t.equal((await app.inject({ url: '/__mock/requests?limit=0' })).statusCode, 400)
+  t.equal((await app.inject({ url: '/__mock/requests?since=yesterday' })).statusCode, 400)
+  t.equal((await app.inject({ url: '/__mock/requests?colour=red' })).statusCode, 400)
+})
+
+t.test('the journal is bounded: it keeps the newest JOURNAL_SIZE entries; size 0 keeps none', async (t) => {
+  const app = await build(t, { journalSize: 3 })
+  for (const ref of ['backend', 'shared', 'ui-made', 'smart-one', 'sales%2Femea']) await app.inject({ url: `/audiences/${ref}`, headers: { authorization: BASIC_A } })
+  t.same((await list(app, '/__mock/requests')).map((e) => e.path), ['/audiences/sales%2Femea', '/audiences/smart-one', '/audiences/ui-made'])
+  const none = await build(t, { journalSize: 0 })
+  await none.inject({ url: '/audiences/backend', headers: { authorization: BASIC_A } })
+  t.same(await list(none, '/__mock/requests'), [])
+  t.same(json(await none.inject({ method: 'DELETE', url: '/__mock/requests' })), { removed: 0 })
+})
+
+t.test('DELETE /__mock/requests forgets all entries, or one tenant\'s, keeping the others in order', async (t) => {
+  const app = await build(t, { journalSize: 4 })
+  for (const auth of [BASIC_A, BASIC_B, BASIC_A, BASIC_B, BASIC_A]) await app.inject({ url: '/audiences/shared', headers: { authorization: auth } })
+  t.same(json(await app.inject({ method: 'DELETE', url: `/__mock/requests?tenantId=${TENANT_A.tenantId}` })), { removed: 2 })
+  const left = await list(app, '/__mock/requests')
+  t.same(left.map((e) => e.tenantId), [TENANT_B.tenantId, TENANT_B.tenantId])
+  t.ok((left[0]?.seq as number) > (left[1]?.seq as number))
+  await app.inject({ url: '/audiences/shared', headers: { authorization: BASIC_A } })
+  t.equal((await list(app, '/__mock/requests')).length, 3)
+  t.same(json(await app.inject({ method: 'DELETE', url: '/__mock/requests' })), { removed: 3 })
+})
+
+t.test('reset with a tenant clears only that tenant\'s rules and journal; a full reset clears everything and the clock', async (t) => {
+  const app = await build(t)
+  for (const tenantId of [TENANT_A.tenantId, TENANT_B.tenantId]) await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId }, effect: { delayMs: 1 } } })
+  await app.inject({ url: '/audiences/shared', headers: { authorization: BASIC_A } })
+  await app.inject({ url: '/audiences/shared', headers: { authorization: BASIC_B } })
+  await app.inject({ method: 'POST', url: '/__mock/clock', payload: { advanceMs: 5000 } })
+  t.same(json(await app.inject({ method: 'POST', url: '/__mock/reset', payload: { tenantId: TENANT_A.tenantId } })), { faultsRemoved: 1, requestsRemoved: 1, clockReset: false })
+  t.equal((await list(app, '/__mock/faults')).length, 1)
+  t.equal(json(await app.inject({ url: '/__mock/clock' })).offsetMs, 5000, 'a tenant reset leaves the shared clock alone')
+  t.same(json(await app.inject({ method: 'POST', url: '/__mock/reset' })), { faultsRemoved: 1, requestsRemoved: 1, clockReset: true })
+  t.match(json(await app.inject({ url: '/__mock/clock' })), { offsetMs: 0, real: true })
+  const unknown = await app.inject({ method: 'POST', url: '/__mock/reset', payload: { tenantId: 'eu-west-2_Nobody00' } })
+  t.equal(unknown.statusCode, 400)
+  t.equal(json(unknown).message, 'Unknown tenant "eu-west-2_Nobody00"')
+})
+
+t.test('the clock: read, advance, jump to an instant, and back to real time', async (t) => {
+  const app = await build(t)
+  const before = json(await app.inject({ url: '/__mock/clock' }))
+  t.same(Object.keys(before).sort(), ['epochMs', 'now', 'offsetMs', 'real'])
+  t.match(before, { offsetMs: 0, real: true })
+  t.ok(Math.abs((before.epochMs as number) - Date.now()) < 5000)
+  const advanced = json(await app.inject({ method: 'POST', url: '/__mock/clock', payload: { advanceMs: 3_600_000 } }))
+  t.match(advanced, { offsetMs: 3_600_000, real: false })
+  const set = json(await app.inject({ method: 'POST', url: '/__mock/clock', payload: { setTo: '2030-01-01T00:00:00.000Z' } }))
+  t.ok(Math.abs(Date.parse(set.now as string) - Date.UTC(2030, 0, 1)) < 5000)
+  t.equal(set.real, false)
+  t.match(json(await app.inject({ method: 'POST', url: '/__mock/clock', payload: { real: true } })), { offsetMs: 0, real: true })
+  for (const payload of [{}, { advanceMs: 1, real: true }, { setTo: 'tomorrow' }, { real: false }]) {
+    t.equal((await app.inject({ method: 'POST', url: '/__mock/clock', payload })).statusCode, 400, JSON.stringify(payload))
+  }
+})
+
+t.test('advancing the clock expires a token without waiting (B.8)', async (t) => {
+  const app = await build(t)
+  const token = await getToken(app, 'a-reader', 'a-reader-secret')
+  // One hour plus the 5 s clock-skew tolerance.
+  await app.inject({ method: 'POST', url: '/__mock/clock', payload: { advanceMs: 3_606_000 } })
+  const res = await app.inject({ url: '/audiences/backend', headers: { authorization: `Bearer ${token}` } })
+  t.equal(res.statusCode, 401)
+  t.match(json(res).message, /expired/)
+})
+
+t.test('with an admin token, every control route but health needs the X-Mock-Admin-Token header', async (t) => {
+  const app = await build(t, { admin: { enabled: true, token: 'admin-secret-1' } })
+  for (const [method, url] of [['GET', '/__mock/faults'], ['POST', '/__mock/reset'], ['GET', '/__mock/requests'], ['GET', '/__mock/clock']] as const) {
+    const res = await app.inject({ method, url })
+    t.equal(res.statusCode, 401, `${method} ${url}`)
+    t.same(json(res), { status: 401, error: 'Unauthorized', message: 'This control-plane route needs the admin token in the X-Mock-Admin-Token header' })
+    t.equal(res.headers['www-authenticate'], 'MockAdmin realm="thrive-audience-mock control plane"')
+  }
+  t.equal((await app.inject({ url: '/__mock/faults', headers: { 'x-mock-admin-token': 'wrong' } })).statusCode, 401)
+  t.equal((await app.inject({ url: '/__mock/faults', headers: { authorization: BASIC_A } })).statusCode, 401, 'API credentials do not unlock the control plane')
+  t.equal((await app.inject({ url: '/__mock/faults', headers: { authorization: 'Bearer admin-secret-1' } })).statusCode, 401, 'nor does the admin token sent as Authorization')
+  t.equal((await app.inject({ url: '/__mock/faults', headers: { 'x-mock-admin-token': 'admin-secret-1' } })).statusCode, 200)
+  t.equal((await app.inject({ url: '/__mock/health' })).statusCode, 200, 'health needs nothing')
+  t.equal((await app.inject({ url: '/audiences/backend', headers: { 'x-mock-admin-token': 'admin-secret-1' } })).statusCode, 401, 'the admin token does not unlock the API')
+})
+
+t.test('with the control plane disabled, its routes do not exist but health does', async (t) => {
+  const app = await build(t, { admin: { enabled: false, token: null } })
+  t.equal((await app.inject({ url: '/__mock/faults' })).statusCode, 404)
+  t.equal((await app.inject({ method: 'POST', url: '/__mock/reset' })).statusCode, 404)
+  t.equal((await app.inject({ url: '/__mock/health' })).statusCode, 200)
+})
+
+t.test('health reports what is loaded, without credentials', async (t) => {
+  const app = await build(t)
+  const res = await app.inject({ url: '/__mock/health' })
+  t.equal(res.statusCode, 200)
+  t.match(json(res), { status: 'ok', tenants: 2, audiences: 10, sources: ['inline-fixture'], generated: 0 })
+  t.type(json(res).uptimeSeconds, 'number')
+})
