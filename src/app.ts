@@ -1,13 +1,15 @@
 // Builds the mock: every plugin and route registered explicitly, in the order they apply.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { readFileSync } from 'node:fs'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
-import { loadFixtures } from './store/load-fixtures.js'
+import { buildSeed } from './store/seed.js'
 import authentication from './plugins/authentication.js'
 import clock from './plugins/clock.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import faults from './plugins/faults.js'
 import journal from './plugins/journal.js'
+import openapi from './plugins/openapi.js'
 import store from './plugins/store.js'
 import tokens from './plugins/tokens.js'
 import audienceRoutes from './routes/audiences.js'
@@ -19,6 +21,11 @@ import { ErrorBody } from './schemas/common.js'
 import { Audience } from './schemas/audience.js'
 import { FaultRule, FaultRuleInput } from './schemas/faults.js'
 import { OAuthError, TokenResponse } from './schemas/oauth.js'
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+/** Never logged, whatever a log line carries. */
+export const REDACT = ['req.headers.authorization', 'req.headers["x-mock-admin-token"]', 'req.body.client_secret', 'headers.authorization']
 
 export interface BuildOptions {
   /** A pino logger configuration or destination; by default the level from config, to stdout. */
@@ -35,19 +42,20 @@ export const LIMITS = {
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   // Fixtures are loaded before the server exists: a bad file stops start-up with nothing half-loaded.
-  const seed = loadFixtures(config.fixtures)
+  const seed = await buildSeed(config)
 
   const app = Fastify({
     logger: options.logger ?? {
       level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', 'req.headers["x-mock-admin-token"]', 'req.body.client_secret'], censor: '[redacted]' }
+      redact: { paths: REDACT, censor: '[redacted]' }
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: LIMITS.maxParamLength },
     bodyLimit: LIMITS.bodyLimit,
     requestTimeout: LIMITS.requestTimeoutMs,
     keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
     ajv: { customOptions: { removeAdditional: false } },
-    disableRequestLogging: true,
+    // The journal plugin logs one line per request instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors,
     clientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -65,6 +73,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(tokens, { token: config.token })
   await app.register(journal, { size: config.journalSize })
   await app.register(faults, { faultsFile: config.faultsFile })
+  await app.register(openapi, { version: VERSION })
 
   // API routes: authenticate first, so faults are scoped to the caller's tenant and a bad credential always gets the real 401.
   await app.register(async function api (api) {
@@ -72,7 +81,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     api.addHook('onRequest', api.authenticate)
     api.addHook('preValidation', api.applyFaults)
     await api.register(audienceRoutes, { prefix: '/rest/v1' })
-    await api.register(audienceRoutes)
+    // Thrive's docs write paths without /rest/v1; real clients use it. Serve both, document one.
+    await api.register(audienceRoutes, { hide: true })
   })
   await app.register(oauthTokenRoute)
   await app.register(jwksRoute)

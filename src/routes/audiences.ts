@@ -9,7 +9,7 @@ import { ErrorRef } from '../schemas/common.js'
 /** Long ids are cut in messages so an error body stays small. */
 const MAX_ECHO = 100
 
-export default async function audienceRoutes (fastify: FastifyInstance) {
+export default async function audienceRoutes (fastify: FastifyInstance, opts: { hide?: boolean }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.get('/audiences/:audienceId', {
@@ -19,6 +19,7 @@ export default async function audienceRoutes (fastify: FastifyInstance) {
       summary: 'Gets an audience',
       description: 'Takes in an audience id/reference and returns the audience.',
       tags: ['Audiences'],
+      hide: opts.hide === true,
       security: [{ basicAuth: [] }, { bearerAuth: ['api/read'] }, { bearerAuth: ['api/all'] }],
       params: AudienceParams,
       response: {

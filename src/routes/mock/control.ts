@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { sendError } from '../../plugins/errors.js'
+import { resetState } from '../../reset.js'
 import { ErrorRef } from '../../schemas/common.js'
 import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
 import { secretsEqual } from '../../secrets.js'
@@ -138,13 +139,7 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
   }, async function reset (request, reply) {
     const tenantId = request.body.tenantId
     if (tenantId !== undefined && store.tenant(tenantId) === undefined) return sendError(reply, 400, `Unknown tenant "${tenantId}"`)
-    const result = { faultsRemoved: faults.clear(tenantId), requestsRemoved: journal.clear(tenantId), clockReset: tenantId === undefined }
-    // The clock is shared by every tenant, so only a full reset may move it.
-    if (tenantId === undefined) {
-      clock.reset()
-      store.reset()
-    }
-    return result
+    return resetState(fastify, tenantId)
   })
 
   const clockState = () => {

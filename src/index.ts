@@ -1,0 +1,118 @@
+// The library API: start a mock in-process from a test runner, on port 0 by default.
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type BuildOptions } from './app.js'
+import { defaultConfig, type Config, type LogLevel } from './config.js'
+import { resetState, type ResetResult } from './reset.js'
+import type { FixtureSource } from './store/load-fixtures.js'
+import type { FaultRule, FaultRuleInput } from './schemas/faults.js'
+import type { JournalEntry, JournalQuery } from './store/journal.js'
+
+export { buildApp, VERSION } from './app.js'
+export { defaultConfig, parseCli, ConfigError, type Config } from './config.js'
+export { DataFileError } from './data-file.js'
+export { GENERATED_TENANT } from './store/seed.js'
+export type { Audience } from './schemas/audience.js'
+export type { FaultRule, FaultRuleInput, FaultEffect, FaultMatch } from './schemas/faults.js'
+export type { JournalEntry, JournalQuery } from './store/journal.js'
+export type { TokenResponse, Scope } from './schemas/oauth.js'
+
+export interface MockServerOptions {
+  /** Default 0: the OS picks a free port. */
+  port?: number
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Fixture paths (files or directories) and/or inline fixture documents; default: the bundled fixtures. */
+  fixtures?: string | object | Array<string | object>
+  /** Faker-generated audiences per tenant, and their seed. */
+  generate?: number
+  seed?: number
+  token?: { ttlSeconds?: number, signingKey?: string, issuer?: string }
+  /** Fault rules to arm at start. */
+  faults?: FaultRuleInput[]
+  adminToken?: string
+  journalSize?: number
+  /** Default silent. */
+  logLevel?: LogLevel
+  logger?: BuildOptions['logger']
+}
+
+export interface TokenOptions {
+  clientId: string
+  clientSecret: string
+  /** The tenant in the token URL: the client's own. */
+  tenantId: string
+  scope?: string
+}
+
+export interface MockServer {
+  /** Base URL, e.g. http://127.0.0.1:54321; append /rest/v1 for the API. */
+  url: string
+  port: number
+  app: FastifyInstance
+  /** An `Authorization: Basic …` value for a tenant. */
+  basicAuth: (tenantId: string, apiSecret: string) => string
+  /** Runs the client-credentials grant and returns the access token. */
+  getToken: (options: TokenOptions) => Promise<string>
+  armFault: (rule: FaultRuleInput) => FaultRule
+  clearFaults: (tenantId?: string) => number
+  requests: (query?: JournalQuery) => JournalEntry[]
+  advanceClock: (ms: number) => void
+  /** Clears faults and journal for one tenant, or everything (and the clock, and the data) with no argument. */
+  reset: (tenantId?: string) => ResetResult
+  close: () => Promise<void>
+}
+
+function toSources (fixtures: MockServerOptions['fixtures']): FixtureSource[] | undefined {
+  if (fixtures === undefined) return undefined
+  const list = Array.isArray(fixtures) ? fixtures : [fixtures]
+  return list.map((f, i) => typeof f === 'string' ? { path: f } : { name: `inline fixture #${i + 1}`, data: f })
+}
+
+export async function startMockServer (options: MockServerOptions = {}): Promise<MockServer> {
+  const sources = toSources(options.fixtures)
+  const overrides: Partial<Config> = {
+    port: options.port ?? 0,
+    host: options.host ?? '127.0.0.1',
+    logLevel: options.logLevel ?? 'silent',
+    generate: options.generate ?? 0,
+    seed: options.seed ?? 1,
+    journalSize: options.journalSize ?? 1000,
+    token: { ttlSeconds: options.token?.ttlSeconds ?? 3600, signingKey: options.token?.signingKey ?? null, issuer: options.token?.issuer ?? 'thrive-audience-mock' },
+    admin: { enabled: true, token: options.adminToken ?? null },
+    ...(sources === undefined ? {} : { fixtures: sources })
+  }
+  const config = defaultConfig(overrides)
+  const app = await buildApp(config, options.logger === undefined ? {} : { logger: options.logger })
+  try {
+    for (const rule of options.faults ?? []) app.faults.add(rule)
+    await app.listen({ port: config.port, host: config.host })
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+  const port = (app.server.address() as { port: number }).port
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+
+  return {
+    url,
+    port,
+    app,
+    basicAuth: (tenantId, apiSecret) => `Basic ${Buffer.from(`${tenantId}:${apiSecret}`).toString('base64')}`,
+    async getToken ({ clientId, clientSecret, tenantId, scope }) {
+      const res = await app.inject({
+        method: 'POST',
+        url: `/oauth2/token/${encodeURIComponent(tenantId)}`,
+        payload: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(scope === undefined ? {} : { scope }) }
+      })
+      const body = res.json() as { access_token?: string, error?: string, error_description?: string }
+      if (res.statusCode !== 200 || body.access_token === undefined) throw new Error(`token request failed: ${res.statusCode} ${body.error ?? ''} ${body.error_description ?? ''}`.trim())
+      return body.access_token
+    },
+    armFault: (rule) => app.faults.add(rule),
+    clearFaults: (tenantId) => app.faults.clear(tenantId),
+    requests: (query) => app.journal.list(query),
+    advanceClock: (ms) => app.clock.advance(ms),
+    reset: (tenantId) => resetState(app, tenantId),
+    close: async () => { await app.close() }
+  }
+}
