@@ -29,7 +29,9 @@ function violations (audiences: Audience[]): string[] {
     references.add(a.reference)
     if (a.reference.length < 1 || a.reference.length > 100) problems.push(`${a.reference}: reference length ${a.reference.length}`)
     if (!/^[0-9a-f]{24}$/.test(a.id)) problems.push(`${a.id}: malformed id`)
-    if (!TIMESTAMP.test(a.createdAt) || !TIMESTAMP.test(a.updatedAt)) problems.push(`${a.reference}: malformed timestamp`)
+    for (const at of [a.createdAt, a.updatedAt]) {
+      if (!TIMESTAMP.test(at) || new Date(at).toISOString() !== at) problems.push(`${a.reference}: malformed timestamp ${at}`)
+    }
     if (a.createdAt < '2022' || a.updatedAt >= '2026') problems.push(`${a.reference}: outside 2022–2025`)
     if (a.updatedAt < a.createdAt) problems.push(`${a.reference}: updated before created`)
     if (a.apiControlled && a.type !== 'manual') problems.push(`${a.reference}: API-controlled but ${a.type}`)
