@@ -91,7 +91,7 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
     throw err
   }
   const port = (app.server.address() as { port: number }).port
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  const url = app.listeningOrigin
 
   return {
     url,
@@ -104,9 +104,8 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
         url: `/oauth2/token/${encodeURIComponent(tenantId)}`,
         payload: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(scope === undefined ? {} : { scope }) }
       })
-      const body = res.json() as { access_token?: string, error?: string, error_description?: string }
-      if (res.statusCode !== 200 || body.access_token === undefined) throw new Error(`token request failed: ${res.statusCode} ${body.error ?? ''} ${body.error_description ?? ''}`.trim())
-      return body.access_token
+      if (res.statusCode !== 200) throw new Error(`token request failed: ${res.statusCode} ${res.body}`)
+      return (res.json() as { access_token: string }).access_token
     },
     armFault: (rule) => app.faults.add(rule),
     clearFaults: (tenantId) => app.faults.clear(tenantId),

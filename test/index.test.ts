@@ -35,7 +35,7 @@ t.test('getToken runs the client-credentials grant; advanceClock expires the tok
   t.equal(server.clearFaults(), 1)
   t.same(server.reset(), { faultsRemoved: 0, requestsRemoved: 1, clockReset: true })
   t.equal((await read()).status, 200, 'the clock is back to real time')
-  await t.rejects(server.getToken({ clientId: 'a-reader', clientSecret: 'wrong', tenantId: TENANT_A.tenantId }), { message: 'token request failed: 401 invalid_client client authentication failed: unknown client, wrong secret, or the client does not belong to tenant eu-west-2_TestTenA1' })
+  await t.rejects(server.getToken({ clientId: 'a-reader', clientSecret: 'wrong', tenantId: TENANT_A.tenantId }), { message: 'token request failed: 401 {"error":"invalid_client","error_description":"client authentication failed: unknown client, wrong secret, or the client does not belong to tenant eu-west-2_TestTenA1"}' })
 })
 
 t.test('faults given at start are armed; with generate and no fixtures the generated tenant serves data', async (t) => {
@@ -68,4 +68,12 @@ t.test('a logger can be passed through', async (t) => {
   await fetch(`${server.url}/audiences/backend`, { headers: { authorization: server.basicAuth(TENANT_A.tenantId, TENANT_A.apiSecret) } })
   await server.close()
   t.ok(lines.some((l) => /"msg":"request"/.test(l)))
+})
+
+t.test('with no options it serves the bundled fixtures on a free loopback port', async (t) => {
+  const server = await startMockServer()
+  t.teardown(server.close)
+  t.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  const res = await fetch(`${server.url}/rest/v1/audiences/engineering`, { headers: { authorization: server.basicAuth('eu-west-2_AcmeCorp1', 'acme-api-secret-0001') } })
+  t.match(await res.json(), { id: '63f8c5361b9c80d3274be7ca', name: 'Engineering' })
 })
