@@ -37,7 +37,10 @@ export const LIMITS = {
   bodyLimit: 64 * 1024,
   maxParamLength: 1024,
   requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000
+  keepAliveTimeoutMs: 5_000,
+  // Slow-loris: a client must finish its headers within 10 s; Node checks every 2 s.
+  headersTimeoutMs: 10_000,
+  connectionsCheckingIntervalMs: 2_000
 }
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -53,6 +56,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     bodyLimit: LIMITS.bodyLimit,
     requestTimeout: LIMITS.requestTimeoutMs,
     keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
+    http: { headersTimeout: LIMITS.headersTimeoutMs, connectionsCheckingInterval: LIMITS.connectionsCheckingIntervalMs },
+    // While draining, requests on open connections are answered normally: Fastify's closing 503 is not
+    // in Thrive's error shape, and new connections are refused anyway.
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false } },
     // The journal plugin logs one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),

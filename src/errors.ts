@@ -18,38 +18,59 @@ export function reasonPhrase (status: number): string {
   return REASONS[status] ?? STATUS_CODES[status] ?? 'Error'
 }
 
+// Client errors (4xx) are answers, not faults: capturing a stack trace for each would make a 401 or 404 cost
+// more than a 200, and the trace is never logged or shown.
 export const MissingCredentialsError = createError(
   'THRIVE_MOCK_MISSING_CREDENTIALS',
   'Missing Authorization header: send HTTP Basic credentials (Tenant ID as username, API secret as password) or "Bearer <access token>"',
-  401
+  401,
+  Error,
+  false
 )
 export const MalformedAuthorizationError = createError(
   'THRIVE_MOCK_MALFORMED_AUTHORIZATION',
   'Malformed Authorization header: expected "Basic <base64 of tenantId:apiSecret>" or "Bearer <access token>"',
-  401
+  401,
+  Error,
+  false
 )
 export const InvalidCredentialsError = createError(
   'THRIVE_MOCK_INVALID_CREDENTIALS',
   'Invalid credentials: the Tenant ID and API secret do not match a known tenant',
-  401
+  401,
+  Error,
+  false
 )
 export const InvalidTokenError = createError(
   'THRIVE_MOCK_INVALID_TOKEN',
   'Invalid access token: %s',
-  401
+  401,
+  Error,
+  false
 )
 export const InsufficientScopeError = createError(
   'THRIVE_MOCK_INSUFFICIENT_SCOPE',
   'The access token lacks the scope this operation needs: %s',
-  403
+  403,
+  Error,
+  false
 )
 export const AudienceNotFoundError = createError(
   'THRIVE_MOCK_AUDIENCE_NOT_FOUND',
   'No audience with id or reference "%s" exists in this tenant',
-  404
+  404,
+  Error,
+  false
 )
 export const RouteNotFoundError = createError(
   'THRIVE_MOCK_ROUTE_NOT_FOUND',
   'Route %s %s not found',
-  404
+  404,
+  Error,
+  false
+)
+export const ClockOutOfRangeError = createError(
+  'THRIVE_MOCK_CLOCK_OUT_OF_RANGE',
+  'The mock clock must stay between 1970-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: %s',
+  400
 )

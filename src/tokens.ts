@@ -8,6 +8,11 @@ import type { Scope } from './schemas/oauth.js'
 /** Tolerated skew between clocks when checking exp, nbf and iat (seconds). */
 export const CLOCK_TOLERANCE_S = 5
 
+const STRING_CLAIMS = ['client_id', 'tenant_id', 'scope', 'jti'] as const
+
+/** Verified tokens remembered; a client suite rarely holds more than a few hundred at once. */
+export const VERIFIED_CACHE_SIZE = 10_000
+
 export interface AccessClaims {
   sub: string
   client_id: string
@@ -76,6 +81,12 @@ export class TokenService {
   readonly #jwk: Jwk | null
   readonly #sign: (payload: Record<string, unknown>) => string
   readonly #verify: (token: string) => Record<string, unknown>
+  /**
+   * Tokens whose signature, algorithm and issuer have verified, with their claims. With one key and one issuer
+   * that result never changes for a token, so it is kept; lifetime and claim checks still run on every call,
+   * against the mock clock. Keyed by the whole token, so two tokens can never share an entry.
+   */
+  readonly #verified = new Map<string, Record<string, unknown>>()
 
   constructor (options: TokenServiceOptions) {
     const key = resolveKey(options.signingKey)
@@ -94,7 +105,8 @@ export class TokenService {
       ignoreExpiration: true,
       ignoreNotBefore: true,
       requiredClaims: ['iss', 'iat', 'exp', 'jti', 'token_use', 'client_id', 'tenant_id', 'scope'],
-      cache: 10_000
+      // Successes are cached below instead: fast-jwt's cache hashes every token (SHA-256) to make its key.
+      cache: false
     })
   }
 
@@ -118,14 +130,18 @@ export class TokenService {
 
   /** Verifies signature, algorithm, issuer, type and lifetime; throws an Error whose message says why, never echoing the token. */
   verify (token: string): AccessClaims {
-    let claims: Record<string, unknown>
-    try {
-      claims = this.#verify(token)
-    } catch (err) {
-      throw new Error(describeTokenError(err))
+    let claims = this.#verified.get(token)
+    if (claims === undefined) {
+      try {
+        claims = this.#verify(token)
+      } catch (err) {
+        throw new Error(describeTokenError(err))
+      }
+      if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.clear()
+      this.#verified.set(token, claims)
     }
     if (claims.token_use !== 'access') throw new Error('not an access token (token_use must be "access")')
-    for (const name of ['client_id', 'tenant_id', 'scope', 'jti'] as const) {
+    for (const name of STRING_CLAIMS) {
       if (typeof claims[name] !== 'string') throw new Error(`claim ${name} must be a string`)
     }
     const nowS = this.#clock.now() / 1000

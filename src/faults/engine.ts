@@ -1,6 +1,6 @@
 // The fault rule set: armed rules indexed by tenant, matched on every API and token request.
 import { randomBytes } from 'node:crypto'
-import type { MockClock } from '../clock.js'
+import { CLOCK_RANGE, type MockClock } from '../clock.js'
 import type { FaultEffect, FaultRule, FaultRuleInput } from '../schemas/faults.js'
 
 /** What a request looks like to a rule. */
@@ -85,7 +85,8 @@ export class FaultEngine {
       [effect.hangMs !== undefined && effect.transport !== 'hang', 'effect.hangMs', 'only applies to transport "hang"'],
       [effect.jitterMs !== undefined && effect.delayMs === undefined, 'effect.jitterMs', 'only applies with delayMs'],
       [effect.retryAfterSeconds !== undefined && effect.status !== 429 && effect.status !== 503, 'effect.retryAfterSeconds', 'only applies to status 429 or 503'],
-      [effect.message !== undefined && effect.status === undefined, 'effect.message', 'only applies with status']
+      [effect.message !== undefined && effect.status === undefined, 'effect.message', 'only applies with status'],
+      [input.ttlMs !== undefined && this.#clock.now() + input.ttlMs > CLOCK_RANGE.maxMs, 'ttlMs', 'would expire after 9999-12-31T23:59:59.999Z, the last instant the mock clock can show']
     ]
     const found = problems.find(([bad]) => bad)
     return found === undefined ? null : new FaultRuleError(found[1], found[2])

@@ -1,18 +1,21 @@
 // Authenticates API requests: HTTP Basic (Tenant ID + API secret) or a Bearer access token, then checks scopes.
 import basicAuth from '@fastify/basic-auth'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { InsufficientScopeError, InvalidCredentialsError, InvalidTokenError, MalformedAuthorizationError, MissingCredentialsError } from '../errors.js'
 import type { Scope } from '../schemas/oauth.js'
 import { secretsEqual } from '../secrets.js'
+import type { AccessClaims } from '../tokens.js'
+import type { Tenant } from '../store/audience-store.js'
 
+/** Shared by every request of the same tenant (Basic) or token (Bearer), so read-only. */
 export interface Principal {
-  tenantId: string
+  readonly tenantId: string
   /** The OAuth client id; the Tenant ID itself for Basic auth. */
-  clientId: string
+  readonly clientId: string
   /** Granted scopes; null means full access (Basic auth). */
-  scopes: ReadonlySet<string> | null
-  scheme: 'basic' | 'bearer'
+  readonly scopes: ReadonlySet<string> | null
+  readonly scheme: 'basic' | 'bearer'
 }
 
 /** What a route needs: any one of these scopes. Declared per route in `config.scopes`. */
@@ -26,9 +29,12 @@ declare module 'fastify' {
     scopes?: readonly Scope[]
   }
   interface FastifyInstance {
-    authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    authenticate: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
   }
 }
+
+/** Distinct verified Basic headers remembered; a mock serves a handful of tenants, so this is never reached in use. */
+export const VERIFIED_BASIC_CACHE_SIZE = 1000
 
 const BEARER = /^bearer[ \t]+/i
 const BASIC = /^basic(?:[ \t]|$)/i
@@ -40,21 +46,34 @@ async function authenticationPlugin (fastify: FastifyInstance) {
 
   fastify.decorateRequest('principal', null)
 
+  // A principal never changes for a verified token, so each is built once and shared by its requests.
+  // Weak keys: an evicted token takes its principal with it.
+  const bearerPrincipals = new WeakMap<AccessClaims, Principal>()
+
+  /**
+   * Basic Authorization headers that passed the full check, with their tenant: a client repeats the same header
+   * on every request, and a repeat then costs one lookup instead of parsing and hashing. Only successes are kept,
+   * keyed by the whole header, so only a holder of the secret can reach an entry, and a wrong guess always pays
+   * the full constant-time check. A store reset makes new tenant objects, which retires the entries (checked on use).
+   */
+  const verifiedBasic = new Map<string, { tenant: Tenant, principal: Principal }>()
+
   await fastify.register(basicAuth, {
     authenticate: false,
-    validate: async function (username, password, request) {
+    // Synchronous, calling done itself: no promise per request.
+    validate: function (username, password, request, _reply, done) {
       const tenant = store.tenant(username)
       const ok = secretsEqual(password, tenant?.apiSecret ?? decoy)
-      if (tenant === undefined || !ok) throw new InvalidCredentialsError()
-      request.principal = { tenantId: tenant.tenantId, clientId: tenant.tenantId, scopes: null, scheme: 'basic' }
+      if (tenant === undefined || !ok) {
+        done(new InvalidCredentialsError())
+        return
+      }
+      const principal: Principal = { tenantId: tenant.tenantId, clientId: tenant.tenantId, scopes: null, scheme: 'basic' }
+      if (verifiedBasic.size >= VERIFIED_BASIC_CACHE_SIZE) verifiedBasic.clear()
+      verifiedBasic.set(request.headers.authorization as string, { tenant, principal })
+      request.principal = principal
+      done()
     }
-  })
-
-  const checkBasic = (request: FastifyRequest, reply: FastifyReply) => new Promise<void>((resolve, reject) => {
-    fastify.basicAuth(request, reply, (err?: Error) => {
-      if (err === undefined) resolve()
-      else reject((err as { code?: string }).code === 'FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER' ? new MalformedAuthorizationError() : err)
-    })
   })
 
   function checkBearer (request: FastifyRequest, reply: FastifyReply, header: string): void {
@@ -73,22 +92,52 @@ async function authenticationPlugin (fastify: FastifyInstance) {
       reply.header('www-authenticate', 'Bearer realm="Thrive API", error="invalid_token", error_description="unknown tenant"')
       throw new InvalidTokenError('the token belongs to a tenant this server does not know')
     }
-    request.principal = { tenantId: claims.tenant_id, clientId: claims.client_id, scopes: new Set(claims.scope.split(' ')), scheme: 'bearer' }
+    let principal = bearerPrincipals.get(claims)
+    if (principal === undefined) {
+      principal = { tenantId: claims.tenant_id, clientId: claims.client_id, scopes: new Set(claims.scope.split(' ')), scheme: 'bearer' }
+      bearerPrincipals.set(claims, principal)
+    }
+    request.principal = principal
   }
 
-  fastify.decorate('authenticate', async function (request: FastifyRequest, reply: FastifyReply) {
-    const header = request.headers.authorization
-    if (header === undefined || header.trim() === '') throw new MissingCredentialsError()
-    if (BEARER.test(header)) checkBearer(request, reply, header)
-    else if (BASIC.test(header)) await checkBasic(request, reply)
-    else throw new MalformedAuthorizationError()
-
+  function checkScopes (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const needed = request.routeOptions.config.scopes
     const granted = (request.principal as Principal).scopes
     if (needed !== undefined && granted !== null && !needed.some((s) => granted.has(s))) {
       // RFC 6750 §3.1: insufficient_scope names the scope that would have worked.
       reply.header('www-authenticate', `Bearer realm="Thrive API", error="insufficient_scope", scope="${needed.join(' ')}"`)
-      throw new InsufficientScopeError(needed.join(' or '))
+      done(new InsufficientScopeError(needed.join(' or ')))
+      return
+    }
+    done()
+  }
+
+  // A callback-style onRequest hook: every API request runs it, and it completes without a promise.
+  fastify.decorate('authenticate', function (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    const header = request.headers.authorization
+    if (header === undefined || header.trim() === '') {
+      done(new MissingCredentialsError())
+    } else if (BEARER.test(header)) {
+      try {
+        checkBearer(request, reply, header)
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      checkScopes(request, reply, done)
+    } else if (BASIC.test(header)) {
+      const known = verifiedBasic.get(header)
+      if (known !== undefined && store.tenant(known.tenant.tenantId) === known.tenant) {
+        request.principal = known.principal
+        checkScopes(request, reply, done)
+        return
+      }
+      fastify.basicAuth(request, reply, (err?: Error) => {
+        if (err === undefined) checkScopes(request, reply, done)
+        else done((err as { code?: string }).code === 'FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER' ? new MalformedAuthorizationError() : err)
+      })
+    } else {
+      done(new MalformedAuthorizationError())
     }
   })
 }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { reasonPhrase, RouteNotFoundError } from '../errors.js'
+import { OAuthError, sendOAuthError } from '../oauth-errors.js'
 import type { ErrorBody } from '../schemas/common.js'
 
 /** Both schemes Thrive accepts, as one RFC 9110 §11.6.1 challenge list. */
@@ -34,8 +35,13 @@ export function sendError (reply: FastifyReply, status: number, message: string)
 }
 
 /** Fastify's `frameworkErrors`: errors raised before routing (bad percent-encoding, over-long parameters). */
-export function frameworkErrors (err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrors (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, message } = describeError(err)
+  // The token endpoint answers in RFC 6749 §5.2 form even before routing, so an OAuth client can always parse it.
+  if (request.method === 'POST' && request.url.startsWith('/oauth2/token/')) {
+    sendOAuthError(reply, new OAuthError('invalid_request', message, status))
+    return
+  }
   sendError(reply, status, message)
 }
 

@@ -1,5 +1,5 @@
 // Fault injection on API and token routes: Prefer headers and armed rules, applied after authentication.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { Compile } from 'typebox/compile'
 import { DataFileError, readJsonFile, toJsonPath, firstProblem } from '../data-file.js'
@@ -8,6 +8,7 @@ import { parsePrefer, PreferError } from '../faults/prefer.js'
 import { OAuthError, sendOAuthError } from '../oauth-errors.js'
 import { FaultRuleInput, MAX_HANG_MS, type FaultEffect } from '../schemas/faults.js'
 import type { OAuthErrorCode } from '../schemas/oauth.js'
+import { pathOf } from '../store/journal.js'
 import { sendError } from './errors.js'
 
 /** What the journal and the request log know about a request beyond Fastify's own fields. */
@@ -21,7 +22,7 @@ export interface RequestTrace {
 declare module 'fastify' {
   interface FastifyInstance {
     faults: FaultEngine
-    applyFaults: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    applyFaults: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
   }
   interface FastifyRequest {
     trace: RequestTrace | null
@@ -121,7 +122,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     const trace = request.trace as RequestTrace
     trace.transport = transport
     journal.record({ time: clock.now() - reply.elapsedTime, method: request.method, url: request.url, tenantId: trace.tenantId, clientId: trace.clientId, status: null, fault: trace.fault, transport, durationMs: reply.elapsedTime })
-    request.log.info({ method: request.method, url: request.url, tenantId: trace.tenantId, fault: trace.fault, transport }, 'request ended by a transport fault')
+    request.log.info({ method: request.method, url: pathOf(request.url), tenantId: trace.tenantId, fault: trace.fault, transport }, 'request ended by a transport fault')
   }
 
   function breakConnection (request: FastifyRequest, reply: FastifyReply, effect: FaultEffect): void {
@@ -155,13 +156,33 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     return sendError(reply, effect.status, message)
   }
 
-  fastify.decorate('applyFaults', async function applyFaults (request: FastifyRequest, reply: FastifyReply) {
+  /** The trace a fault or a token request needs; a plain API request without one goes without (the journal reads its principal). */
+  function traceOf (request: FastifyRequest): RequestTrace & { tenantId: string } {
+    if (request.trace !== null) return request.trace as RequestTrace & { tenantId: string }
     const principal = request.principal
     // API routes know the tenant from the credentials; the token route from its path.
     const tenantId = principal?.tenantId ?? (request.params as { tenantId: string }).tenantId
     const clientId = principal?.clientId ?? tokenClientId(request)
-    const trace: RequestTrace = { tenantId, clientId, fault: null, transport: null }
+    const trace = { tenantId, clientId, fault: null, transport: null }
     request.trace = trace
+    return trace
+  }
+
+  // A callback-style preValidation hook: the common case (no Prefer header, no rule armed for the tenant)
+  // finishes synchronously, without a promise, and an API request without a trace; the rest goes async.
+  fastify.decorate('applyFaults', function applyFaults (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    // The token route has no principal (not even the decorator): its tenant comes from the trace.
+    const tenantId = request.principal?.tenantId ?? traceOf(request).tenantId
+    if (request.headers.prefer === undefined && !engine.armedFor(tenantId)) {
+      done()
+      return
+    }
+    applyFaultsAsync(request, reply).then(() => done(), done)
+  })
+
+  async function applyFaultsAsync (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const trace = traceOf(request)
+    const { tenantId, clientId } = trace
 
     let fired: FiredFault | null
     try {
@@ -169,8 +190,12 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
       fired = preferred === null ? null : { id: 'prefer', effect: preferred, delayMs: preferred.delayMs ?? 0 }
     } catch (err) {
       const message = (err as PreferError).message
-      if (request.routeOptions.config.dialect === 'oauth') return sendOAuthError(reply, new OAuthError('invalid_request', message))
-      return sendError(reply, 400, message)
+      if (request.routeOptions.config.dialect === 'oauth') {
+        sendOAuthError(reply, new OAuthError('invalid_request', message))
+        return
+      }
+      sendError(reply, 400, message)
+      return
     }
     if (fired === null && engine.armedFor(tenantId)) {
       const param = (request.params as { audienceId?: string }).audienceId
@@ -190,14 +215,18 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     const { effect } = fired
     if (effect.transport === 'malformed') trace.transport = 'malformed'
     else if (effect.transport !== undefined) breakConnection(request, reply, effect)
-    else if (effect.status !== undefined) return sendStatus(request, reply, effect as FaultEffect & { status: number })
-  })
+    else if (effect.status !== undefined) sendStatus(request, reply, effect as FaultEffect & { status: number })
+  }
 
   // transport "malformed": whatever the route answers becomes a 200 with half its JSON.
-  fastify.addHook('onSend', async function (request, reply, payload) {
-    if (request.trace?.transport !== 'malformed' || typeof payload !== 'string') return payload
+  // Callback style: this runs on every reply, so it should not cost a promise.
+  fastify.addHook('onSend', function (request, reply, payload, done) {
+    if (request.trace?.transport !== 'malformed' || typeof payload !== 'string') {
+      done(null, payload)
+      return
+    }
     reply.code(200)
-    return payload.slice(0, Math.max(1, Math.floor(payload.length / 2)))
+    done(null, payload.slice(0, Math.max(1, Math.floor(payload.length / 2))))
   })
 }
 

@@ -1,7 +1,7 @@
 // Records every API and token request in the journal and logs one line for it.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Journal } from '../store/journal.js'
+import { Journal, pathOf } from '../store/journal.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,17 +18,20 @@ async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) 
   const { clock } = fastify
   fastify.decorate('journal', journal)
 
-  fastify.addHook('onResponse', async function (request, reply) {
+  // Callback style: this runs on every request, so it should not cost a promise.
+  fastify.addHook('onResponse', function (request, reply, done) {
     const trace = request.trace
     const durationMs = reply.elapsedTime
     if (request.routeOptions.config.journal === false) {
-      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: durationMs }, 'control request')
+      request.log.debug({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: durationMs }, 'control request')
+      done()
       return
     }
     const tenantId = trace?.tenantId ?? request.principal?.tenantId ?? null
     const clientId = trace?.clientId ?? request.principal?.clientId ?? null
     journal.record({ time: clock.now() - durationMs, method: request.method, url: request.url, tenantId, clientId, status: reply.statusCode, fault: trace?.fault ?? null, transport: trace?.transport ?? null, durationMs })
-    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(durationMs * 10) / 10, tenantId, clientId, fault: trace?.fault ?? undefined }, 'request')
+    request.log.info({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: Math.round(durationMs * 10) / 10, tenantId, clientId, fault: trace?.fault ?? undefined }, 'request')
+    done()
   })
 }
 

@@ -8,6 +8,8 @@ export const TRANSPORTS = ['reset', 'hang', 'malformed', 'empty'] as const
 export const OPERATIONS = ['getAudience', 'getAccessToken'] as const
 export const MAX_DELAY_MS = 60_000
 export const MAX_HANG_MS = 300_000
+/** A century: long enough for any suite, short enough that expiresAt is always a printable date. */
+export const MAX_TTL_MS = 100 * 365 * 24 * 3600 * 1000
 
 export const FaultMatch = Type.Object({
   tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Only requests of this tenant (required unless allTenants is true)' })),
@@ -37,7 +39,7 @@ export const FaultRuleInput = Type.Object({
   times: Type.Optional(Type.Integer({ minimum: 1, description: 'Fire this many times, then retire' })),
   probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Chance of firing on each matching request' })),
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: 'Seed for probability and jitter; the same seed gives the same sequence' })),
-  ttlMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Retire after this long, by the mock clock' })),
+  ttlMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_MS, description: 'Retire after this long, by the mock clock' })),
   name: Type.Optional(Type.String({ maxLength: 200, description: 'A label for people reading the rule list' }))
 }, { $id: 'FaultRuleInput', title: 'FaultRuleInput', additionalProperties: false })
 export type FaultRuleInput = Static<typeof FaultRuleInput>

@@ -27,9 +27,12 @@ export const StructureFixture = Type.Object({
 }, { additionalProperties: false })
 export type StructureFixture = Static<typeof StructureFixture>
 
+// RFC 7617 §2: Basic credentials cannot carry control characters, so a secret holding one could never be used.
+const Secret = Type.String({ minLength: 1, maxLength: 512, pattern: '^[^\\x00-\\x1f\\x7f]+$', description: 'Secret, 1–512 characters, no control characters' })
+
 export const ClientFixture = Type.Object({
   clientId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$', description: 'OAuth client id (visible ASCII)' }),
-  clientSecret: Type.String({ minLength: 1, maxLength: 512 }),
+  clientSecret: Secret,
   scopes: Type.Array(StringEnum(SCOPES), { minItems: 1, uniqueItems: true })
 }, { additionalProperties: false })
 export type ClientFixture = Static<typeof ClientFixture>
@@ -39,7 +42,7 @@ export const TenantFixture = Type.Object({
     pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+_[A-Za-z0-9]+$',
     description: 'Tenant ID in the Cognito user pool form, e.g. eu-west-2_AbcdEfghI'
   }),
-  apiSecret: Type.String({ minLength: 1, maxLength: 512 }),
+  apiSecret: Secret,
   clients: Type.Optional(Type.Array(ClientFixture)),
   structures: Type.Array(StructureFixture)
 }, { additionalProperties: false })

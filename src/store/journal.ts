@@ -1,4 +1,13 @@
 // The request journal: a fixed-size ring of recent requests, never holding a secret or an Authorization value.
+/**
+ * The path of a request URL. Logs and the journal keep only this: a query string can carry a token or a
+ * secret (RFC 6750 §2.3 warns that URLs end up in logs), even though this server never reads one there.
+ */
+export function pathOf (url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
 export interface JournalRecord {
   /** Request time, epoch ms by the mock clock. */
   time: number
@@ -41,7 +50,23 @@ export class Journal {
   record (entry: JournalRecord): void {
     if (this.size === 0) return
     this.#seq += 1
-    this.#ring[this.#next] = { ...entry, seq: this.#seq }
+    const slot = this.#ring[this.#next]
+    if (slot === undefined) {
+      this.#ring[this.#next] = { time: entry.time, method: entry.method, url: entry.url, tenantId: entry.tenantId, clientId: entry.clientId, status: entry.status, fault: entry.fault, transport: entry.transport, durationMs: entry.durationMs, seq: this.#seq }
+    } else {
+      // Once the ring is full, the oldest slot is overwritten in place: the journal stops allocating.
+      // Slots never leave this class (list() copies), so reuse is invisible outside.
+      slot.time = entry.time
+      slot.method = entry.method
+      slot.url = entry.url
+      slot.tenantId = entry.tenantId
+      slot.clientId = entry.clientId
+      slot.status = entry.status
+      slot.fault = entry.fault
+      slot.transport = entry.transport
+      slot.durationMs = entry.durationMs
+      slot.seq = this.#seq
+    }
     this.#next = (this.#next + 1) % this.size
   }
 

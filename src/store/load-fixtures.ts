@@ -53,14 +53,21 @@ interface ResolveContext {
   references: Map<string, string>
 }
 
+/** RFC 3339 allows a leap second (23:59:60) that JavaScript dates cannot hold; say so instead of crashing. */
+function toIso (ctx: ResolveContext, field: string, value: string): string {
+  const ms = Date.parse(value)
+  if (Number.isNaN(ms)) throw new DataFileError('fixture', ctx.source, `${ctx.path}.${field}`, `"${value}" is a valid RFC 3339 date-time but not one this server can represent (leap seconds are not supported)`)
+  return new Date(ms).toISOString()
+}
+
 function resolveAudience (
   ctx: ResolveContext,
   fixture: AudienceFixture | StructureFixture,
   parent: Audience | null
 ): Audience {
   const id = fixture.id ?? deriveId(ctx.tenantId, ...(parent === null ? [] : [parent.reference]), fixture.reference)
-  const createdAt = fixture.createdAt === undefined ? deriveTimestamp(id) : new Date(fixture.createdAt).toISOString()
-  const updatedAt = fixture.updatedAt === undefined ? createdAt : new Date(fixture.updatedAt).toISOString()
+  const createdAt = fixture.createdAt === undefined ? deriveTimestamp(id) : toIso(ctx, 'createdAt', fixture.createdAt)
+  const updatedAt = fixture.updatedAt === undefined ? createdAt : toIso(ctx, 'updatedAt', fixture.updatedAt)
   const apiControlled = fixture.apiControlled ?? true
   const type = fixture.type ?? 'manual'
 

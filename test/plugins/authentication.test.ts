@@ -1,5 +1,6 @@
 // HTTP Basic on API routes: thrive-api.md part A "Authentication" and B.4; RFC 7617 (Basic), RFC 9110 §11.6.1.
 import t from 'tap'
+import { VERIFIED_BASIC_CACHE_SIZE } from '../../src/plugins/authentication.js'
 import { secretsEqual } from '../../src/secrets.js'
 import { basic, BASIC_A, build, json, TENANT_A, TENANT_B } from '../helpers.js'
 
@@ -61,4 +62,32 @@ t.test('secretsEqual compares by digest, so a length difference cannot short-cir
   t.equal(secretsEqual('same', 'same-but-longer'), false)
   t.equal(secretsEqual('', 'x'.repeat(10_000)), false)
   t.equal(secretsEqual('sbme', 'same'), false)
+})
+
+t.test('secretsEqual keeps answering correctly after its cache of expected digests fills and is cleared', async (t) => {
+  for (let i = 0; i <= 10_000; i++) secretsEqual('given', `expected-${i}`)
+  t.equal(secretsEqual('expected-0', 'expected-0'), true)
+  t.equal(secretsEqual('expected-1', 'expected-0'), false)
+  t.equal(secretsEqual('expected-10000', 'expected-10000'), true)
+})
+
+t.test('a Basic header seen before still authenticates after a full reset, and a wrong secret never does', async (t) => {
+  const app = await build(t)
+  const read = (authorization: string) => app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization } })
+  t.equal((await read(BASIC_A)).statusCode, 200)
+  t.equal((await read(BASIC_A)).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/__mock/reset' })).statusCode, 200)
+  t.equal((await read(BASIC_A)).statusCode, 200)
+  t.equal((await read(basic(TENANT_A.tenantId, `${TENANT_A.apiSecret}x`))).statusCode, 401)
+})
+
+t.test('more distinct valid Basic headers than the server remembers all keep authenticating', async (t) => {
+  const app = await build(t)
+  // Extra base64 padding gives distinct headers for the same credentials (token68 allows trailing "=").
+  const headers = Array.from({ length: VERIFIED_BASIC_CACHE_SIZE + 1 }, (_, i) => `${BASIC_A}${'='.repeat(i)}`)
+  for (const authorization of headers) {
+    const res = await app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization } })
+    if (res.statusCode !== 200) t.fail(`${authorization}: ${res.statusCode}`)
+  }
+  t.equal((await app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization: headers[0] as string } })).statusCode, 200)
 })

@@ -1,0 +1,707 @@
+#!/usr/bin/env node
+// npm run bench: the built mock against a bare Fastify 5 route serving the same body, every figure a ratio
+// measured in the same run. Servers run pinned to core 0, autocannon to core 1, on 127.0.0.1 only.
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import os from 'node:os'
+import { join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+// The CLI as installed: whatever package.json's bin points at (dist/cli.js, or a bundle of it).
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+let CLI = join(ROOT, typeof PKG.bin === 'string' ? PKG.bin : Object.values(PKG.bin ?? { cli: 'dist/cli.js' })[0])
+const BARE = join(ROOT, 'bench', 'bare-server.mjs')
+const LOAD = join(ROOT, 'bench', 'load.mjs')
+const HOST = '127.0.0.1'
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --duration <s>       Seconds of load per measurement (default 2)
+  --warmup <s>         Seconds of unmeasured load before each measurement (default 1)
+  --runs <n>           Rounds; every figure is the median of the rounds, with min-max (default 3)
+  --connections <n>    Concurrent connections (default 50)
+  --rss-requests <n>   Requests before reading RSS (default 1000000)
+  --rss-max-seconds <s> Stop sending them after this long, per server (default 60)
+  --lookup-sizes <l>   Audience counts for the lookup-cost figure (default 1000,10000,100000,1000000)
+  --log-level <level>  The mock's log level for throughput figures (default warn; "info" logs a line per request)
+  --quick              Smoke run: 1 round of 300 requests per figure, small sizes; checks the script works,
+                       the figures mean nothing
+  --only <sections>    Comma-separated subset of: throughput, lookup, startup, rss (default: all)
+  --cli <file>         The mock's CLI to measure (default: package.json's bin), e.g. an older build to compare
+  --json <file>        Also write every raw measurement to this file
+  --help               Show this help`
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    runs: { type: 'string' },
+    connections: { type: 'string' },
+    'rss-requests': { type: 'string' },
+    'rss-max-seconds': { type: 'string' },
+    'lookup-sizes': { type: 'string' },
+    'log-level': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    only: { type: 'string' },
+    cli: { type: 'string' },
+    help: { type: 'boolean', default: false }
+  }
+})
+if (flags.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
+
+function positive (name, value, fallback, { integer = false, min = 0 } = {}) {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    console.error(`bench: --${name} must be a${integer ? ' whole' : ''} number >= ${min}, got "${value}"`)
+    process.exit(2)
+  }
+  return n
+}
+
+const quick = flags.quick
+const settings = {
+  duration: positive('duration', flags.duration, quick ? 0.5 : 2, { min: 0.1 }),
+  warmup: positive('warmup', flags.warmup, quick ? 0.1 : 1),
+  runs: positive('runs', flags.runs, quick ? 1 : 3, { integer: true, min: 1 }),
+  connections: positive('connections', flags.connections, 50, { integer: true, min: 1 }),
+  rssRequests: positive('rss-requests', flags['rss-requests'], quick ? 2000 : 1_000_000, { integer: true, min: 10 }),
+  rssMaxSeconds: positive('rss-max-seconds', flags['rss-max-seconds'], quick ? 10 : 60, { min: 1 }),
+  lookupSizes: (flags['lookup-sizes'] ?? (quick ? '1000' : '1000,10000,100000,1000000')).split(',').map((s) => positive('lookup-sizes', s.trim(), 0, { integer: true, min: 100 })),
+  logLevel: flags['log-level'] ?? 'warn',
+  generate: quick ? 1000 : 100_000,
+  startSamples: 0
+}
+settings.startSamples = quick ? 1 : Math.max(5, settings.runs)
+const SECTIONS = ['throughput', 'lookup', 'startup', 'rss']
+const only = new Set((flags.only ?? SECTIONS.join(',')).split(',').map((x) => x.trim()))
+for (const section of only) {
+  if (!SECTIONS.includes(section)) {
+    console.error(`bench: --only takes ${SECTIONS.join(', ')}; got "${section}"`)
+    process.exit(2)
+  }
+}
+if (flags.cli !== undefined) CLI = resolve(flags.cli)
+
+// ---------------------------------------------------------------------------------------------------------
+// Processes: every child is tracked and killed on exit, whatever happens.
+
+const children = new Set()
+function track (child) {
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  return child
+}
+function killAll () {
+  for (const child of children) child.kill('SIGKILL')
+}
+process.on('exit', killAll)
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    killAll()
+    process.exit(130)
+  })
+}
+
+const CORES = os.availableParallelism?.() ?? os.cpus().length
+const HAS_TASKSET = CORES >= 2 && spawnSync('taskset', ['-c', '1', process.execPath, '-e', ''], { stdio: 'ignore' }).status === 0
+// A smoke run measures nothing worth pinning for, and unpinned servers start faster.
+const CAN_PIN = HAS_TASKSET && !quick
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
+
+/** The command that runs node with `args`, pinned to one core when taskset works. */
+function node (core, args) {
+  return CAN_PIN ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args]
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const BEGAN = Date.now()
+const stamp = () => `[${((Date.now() - BEGAN) / 1000).toFixed(1)} s]`
+
+async function freePort () {
+  const server = net.createServer()
+  server.listen(0, HOST)
+  await once(server, 'listening')
+  const { port } = server.address()
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
+
+/** One HTTP request on 127.0.0.1; resolves with status, headers and the body as text. */
+function request (url, { method = 'GET', headers = {}, body, keepAlive = true } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: keepAlive ? agent : false }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => { text += chunk })
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+function rssBytes (pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m === null ? null : Number(m[1]) * 1024
+  } catch {
+    return null
+  }
+}
+
+/** User + system CPU seconds the process has used, from /proc; null where there is no /proc. */
+function cpuSeconds (pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+  } catch {
+    return null
+  }
+}
+
+let tmp = ''
+
+/**
+ * Starts a server pinned to core 0 on a free port, its output to a file, and waits until it answers.
+ * `kind` is "mock" (the built CLI) or "bare" (bench/bare-server.mjs).
+ */
+async function startServer (name, kind, args = [], { timeoutMs = 60_000 } = {}) {
+  const port = await freePort()
+  const logFile = join(tmp, `${name}.log`)
+  const out = openSync(logFile, 'w')
+  const argv = kind === 'mock'
+    ? [CLI, '--host', HOST, '--port', String(port), ...args]
+    : [BARE, String(port), ...args]
+  const [cmd, cmdArgs] = node(0, argv)
+  const child = track(spawn(cmd, cmdArgs, { stdio: ['ignore', out, out] }))
+  closeSync(out)
+  const url = `http://${HOST}:${port}`
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`)
+    try {
+      await request(`${url}/__mock/health`, { keepAlive: false })
+      break
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${name} did not start within ${timeoutMs} ms`)
+      await sleep(20)
+    }
+  }
+  return { name, child, url, pid: child.pid }
+}
+
+async function stopServer (server) {
+  if (server.child.exitCode !== null) return
+  const exited = once(server.child, 'exit')
+  server.child.kill('SIGTERM')
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 5000)
+  await exited
+  clearTimeout(timer)
+}
+
+/**
+ * Runs autocannon in its own process pinned to core 1 against `server`, and measures the server's CPU time
+ * over the measured window (after the warm-up).
+ */
+async function loads (list) {
+  const file = join(tmp, `load-${process.hrtime.bigint()}.json`)
+  writeFileSync(file, JSON.stringify(list.map(({ server, options }) => ({
+    connections: settings.connections,
+    duration: settings.duration,
+    warmup: settings.warmup,
+    // A smoke run counts requests instead: autocannon's clock ticks in whole seconds.
+    ...(quick ? { amount: 300, warmup: 0 } : {}),
+    ...options,
+    url: server.url
+  }))))
+  const [cmd, args] = node(1, [LOAD, file])
+  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] }))
+  const results = []
+  const cpuStart = []
+  let pending = ''
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk) => {
+    pending += chunk
+    let nl
+    while ((nl = pending.indexOf('\n')) !== -1) {
+      const line = pending.slice(0, nl)
+      pending = pending.slice(nl + 1)
+      const m = /^(measuring|result) (\d+) ?(.*)$/.exec(line)
+      if (m === null) continue
+      const i = Number(m[2])
+      const pid = list[i].server.pid
+      if (m[1] === 'measuring') {
+        cpuStart[i] = cpuSeconds(pid)
+        continue
+      }
+      const cpuEnd = cpuSeconds(pid)
+      const result = JSON.parse(m[3])
+      result.serverCpu = cpuStart[i] == null || cpuEnd === null ? null : (cpuEnd - cpuStart[i]) / result.seconds
+      result.usPerRequest = result.serverCpu === null || result.rps === 0 ? null : (result.serverCpu * 1e6) / result.rps
+      results[i] = result
+    }
+  })
+  const [code] = await once(child, 'exit')
+  rmSync(file, { force: true })
+  if (code !== 0 || results.length !== list.length) throw new Error(`the load generator failed (exit ${code}) against ${list.map((j) => j.server.name).join(', ')}`)
+  return results
+}
+
+/** One autocannon run against one server. */
+async function load (server, options) {
+  return (await loads([{ server, options }]))[0]
+}
+
+function checkStatuses (label, result, expected) {
+  const wrong = Object.entries(result.statuses).filter(([code]) => Number(code) !== expected)
+  if (wrong.length > 0 || result.errors > 0) {
+    problems.push(`${label}: expected only ${expected}, got ${JSON.stringify(result.statuses)} and ${result.errors} connection errors`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Data: the bundled fixtures' credentials, and generated fixture files for many tenants and large tenants.
+
+const ACME = { tenantId: 'eu-west-2_AcmeCorp1', apiSecret: 'acme-api-secret-0001' }
+const GLOBEX = { tenantId: 'us-east-1_GlobexInc', apiSecret: 'globex-api-secret-0002' }
+const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+// What real Thrive clients send on every request.
+const CLIENT_HEADERS = { accept: 'application/json', 'content-type': 'application/json' }
+const READ_PATH = '/rest/v1/audiences/backend'
+
+/** 1,001 tenants, each with a structure and a child shaped like the bundled "backend" audience. */
+function writeManyTenants (file, count) {
+  const tenants = []
+  for (let i = 1; i <= count; i++) {
+    const n = String(i).padStart(4, '0')
+    tenants.push({
+      tenantId: `eu-west-1_Bench${n}`,
+      apiSecret: `bench-api-secret-${n}`,
+      structures: [{
+        name: 'Engineering',
+        reference: 'engineering',
+        createdAt: '2024-01-15T10:20:30.123Z',
+        updatedAt: '2024-03-02T08:00:00.000Z',
+        audiences: [{ name: 'Backend', reference: 'backend', createdAt: '2024-01-15T10:21:00.000Z', updatedAt: '2024-01-15T10:21:00.000Z' }]
+      }]
+    })
+  }
+  writeFileSync(file, JSON.stringify({ tenants }))
+}
+
+const LOOKUP_TENANT = { tenantId: 'eu-west-1_Lookup1', apiSecret: 'lookup-api-secret' }
+const BLOCK = 100 // one structure and 99 children
+
+function lookupReference (index) {
+  const block = Math.floor(index / BLOCK)
+  const j = index % BLOCK
+  return j === 0 ? `structure-${block}` : `structure-${block}-audience-${j}`
+}
+
+/** One tenant with `count` audiences, written in chunks so a million stays cheap. */
+function writeLookupFixture (file, count) {
+  const fd = openSync(file, 'w')
+  writeSync(fd, `{"tenants":[{"tenantId":"${LOOKUP_TENANT.tenantId}","apiSecret":"${LOOKUP_TENANT.apiSecret}","structures":[`)
+  for (let b = 0; b * BLOCK < count; b++) {
+    const parts = []
+    const size = Math.min(BLOCK, count - b * BLOCK)
+    const id = (i) => i.toString(16).padStart(24, '0')
+    for (let j = 1; j < size; j++) {
+      parts.push(`{"id":"${id(b * BLOCK + j + 1)}","name":"Audience ${b}-${j}","reference":"${lookupReference(b * BLOCK + j)}"}`)
+    }
+    writeSync(fd, `${b === 0 ? '' : ','}{"id":"${id(b * BLOCK + 1)}","name":"Structure ${b}","reference":"${lookupReference(b * BLOCK)}","audiences":[${parts.join(',')}]}`)
+  }
+  writeSync(fd, ']}]}')
+  closeSync(fd)
+}
+
+/** `n` distinct audience indexes spread over the store, the same every run (a seeded LCG). */
+function sampleIndexes (count, n) {
+  let x = 12345
+  const picked = new Set()
+  while (picked.size < Math.min(n, count)) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    picked.add(x % count)
+  }
+  return [...picked]
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Start-up: process spawn to the first 200, reading "Server listening at" from stdout.
+
+async function timeToFirst200 (kind, args, headers) {
+  const argv = kind === 'mock' ? [CLI, '--host', HOST, '--port', '0', ...args] : [BARE, '0', ...args]
+  const [cmd, cmdArgs] = node(0, argv)
+  const started = process.hrtime.bigint()
+  const child = track(spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] }))
+  let out = ''
+  let err = ''
+  child.stderr.on('data', (d) => { err += d })
+  const exited = once(child, 'exit')
+  try {
+    const url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "Server listening at" within 60 s:\n${out}${err}`)), 60_000)
+      child.stdout.on('data', (d) => {
+        out += d
+        const m = /Server listening at (http:\/\/[\d.]+:\d+)/.exec(out)
+        if (m !== null) { clearTimeout(timer); resolve(m[1]) }
+      })
+      exited.then(([code]) => { clearTimeout(timer); reject(new Error(`exited with ${code}:\n${out}${err}`)) })
+    })
+    const res = await request(`${url}${READ_PATH}`, { headers: { ...headers, ...CLIENT_HEADERS }, keepAlive: false })
+    const ms = Number(process.hrtime.bigint() - started) / 1e6
+    // CPU time is steadier than wall time on a busy machine: a diagnostic next to the figure.
+    const cpu = cpuSeconds(child.pid)
+    if (res.status !== 200) throw new Error(`first request answered ${res.status}: ${res.body}`)
+    let audiences = null
+    if (kind === 'mock') audiences = JSON.parse((await request(`${url}/__mock/health`, { keepAlive: false })).body).audiences
+    return { ms, cpuMs: cpu === null ? null : cpu * 1000, audiences }
+  } finally {
+    child.kill('SIGTERM')
+    await exited
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reporting
+
+const problems = []
+const notes = []
+const raw = {}
+
+function add (key, value) {
+  (raw[key] ??= []).push(value)
+}
+
+function stats (values) {
+  const v = values.filter((x) => x !== null && x !== undefined && Number.isFinite(x)).sort((a, b) => a - b)
+  if (v.length === 0) return null
+  const mid = Math.floor(v.length / 2)
+  const median = v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2
+  return { median, min: v[0], max: v[v.length - 1], n: v.length }
+}
+
+function fmt (s, digits, unit = '') {
+  if (s === null) return 'n/a'
+  const f = (x) => x.toFixed(digits)
+  return s.n === 1 || f(s.min) === f(s.max) ? `${f(s.median)}${unit}` : `${f(s.median)}${unit} (${f(s.min)}–${f(s.max)})`
+}
+
+function kfmt (s) {
+  if (s === null) return 'n/a'
+  const f = (x) => x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0)
+  return s.n === 1 ? `${f(s.median)}/s` : `${f(s.median)}/s (${f(s.min)}–${f(s.max)})`
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The benchmark
+
+async function main () {
+  if (!existsSync(CLI)) {
+    console.error('bench: dist/cli.js is missing; run "npm run build" first (npm run bench does)')
+    process.exit(2)
+  }
+  tmp = mkdtempSync(join(os.tmpdir(), 'thrive-bench-'))
+  const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU'
+  console.log(`thrive-audience-mock benchmark: node ${process.version}, ${CORES} cores (${cpuModel}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`)
+  console.log(`mock: ${relative(ROOT, CLI)}; runs ${settings.runs}, ${settings.duration} s per measurement after ${settings.warmup} s warm-up, ${settings.connections} connections, mock --log-level ${settings.logLevel}${quick ? ', QUICK smoke run: the figures mean little' : ''}`)
+  if (CAN_PIN) console.log('servers pinned to core 0, load generator to core 1 (taskset)')
+  else {
+    const why = CORES < 2 ? 'fewer than 2 cores' : !HAS_TASKSET ? 'taskset is not available' : 'a smoke run'
+    console.log(`NOT PINNED: ${why}; servers and load generator share the cores, so ratios are less reliable`)
+    notes.push(`not pinned (${why})`)
+  }
+
+  const servers = []
+  const start = async (...args) => {
+    const server = await startServer(...args)
+    servers.push(server)
+    return server
+  }
+  try {
+    await measureAll(start)
+  } finally {
+    await Promise.all(servers.map(stopServer))
+    agent.destroy()
+    rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
+async function measureAll (start) {
+  const basicAcme = basic(ACME.tenantId, ACME.apiSecret)
+  const mockArgs = ['--log-level', settings.logLevel]
+
+  // The mock under test and the body it serves; the bare route serves exactly that body.
+  const mock = await start('mock', 'mock', mockArgs)
+  const sample = await request(`${mock.url}${READ_PATH}`, { headers: { authorization: basicAcme, ...CLIENT_HEADERS } })
+  if (sample.status !== 200) throw new Error(`the mock answered ${sample.status} to ${READ_PATH}: ${sample.body}`)
+  const bodyText = sample.body
+  console.log(`${stamp()} body: ${Buffer.byteLength(bodyText)} bytes (${READ_PATH})`)
+  const scenarios = []
+  const basicRead = { headers: { authorization: basicAcme, ...CLIENT_HEADERS }, path: READ_PATH }
+  const single = (r) => ({ requests: [{ method: 'GET', path: r.path, headers: r.headers }] })
+
+  // Every other server starts at once; each is ready before it is measured.
+  const manyFile = join(tmp, 'many-tenants.json')
+  if (only.has('throughput')) writeManyTenants(manyFile, 1001)
+  const lookupSizes = only.has('lookup') ? settings.lookupSizes : []
+  for (const size of lookupSizes) writeLookupFixture(join(tmp, `lookup-${size}.json`), size)
+  const [bare, mockInfo, mockFaults, ...lookupServers] = await Promise.all([
+    start('bare', 'bare', [bodyText]),
+    only.has('throughput') ? start('mock-info', 'mock', ['--log-level', 'info']) : null,
+    only.has('throughput') ? start('mock-faults', 'mock', ['--fixtures', manyFile, ...mockArgs]) : null,
+    ...lookupSizes.map((size) => start(`mock-lookup-${size}`, 'mock', ['--fixtures', join(tmp, `lookup-${size}.json`), ...mockArgs], { timeoutMs: 300_000 }))
+  ])
+  for (const size of lookupSizes) rmSync(join(tmp, `lookup-${size}.json`), { force: true })
+  console.log(`${stamp()} servers ready`)
+
+  if (only.has('throughput')) {
+    // >= 100 distinct valid tokens, from three clients of two tenants, each used on its own tenant's audience.
+    const clients = [
+      { tenant: ACME, auth: basic(ACME.tenantId, ACME.apiSecret), path: READ_PATH },
+      { tenant: ACME, auth: basic('acme-reader', 'acme-reader-secret'), path: READ_PATH },
+      { tenant: GLOBEX, auth: basic('globex-reader', 'globex-reader-secret'), path: '/rest/v1/audiences/platform' }
+    ]
+    const bearerRequests = await Promise.all(Array.from({ length: 120 }, async (_, i) => {
+      const c = clients[i % clients.length]
+      const res = await request(`${mock.url}/oauth2/token/${c.tenant.tenantId}`, {
+        method: 'POST',
+        headers: { authorization: c.auth, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials'
+      })
+      if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${res.body}`)
+      return { method: 'GET', path: c.path, headers: { authorization: `Bearer ${JSON.parse(res.body).access_token}`, ...CLIENT_HEADERS } }
+    }))
+
+    // 1,001 tenants; 1,000 fault rules armed for every tenant but the one under load.
+    await Promise.all(Array.from({ length: 1000 }, async (_, i) => {
+      const res = await request(`${mockFaults.url}/__mock/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ match: { tenantId: `eu-west-1_Bench${String(i + 2).padStart(4, '0')}`, path: '/rest/v1/audiences/*' }, effect: { status: 503 } })
+      })
+      if (res.status !== 201) throw new Error(`arming a fault rule failed: ${res.status} ${res.body}`)
+    }))
+    const armed = JSON.parse((await request(`${mockFaults.url}/__mock/faults`)).body).length
+    const faulted = await request(`${mockFaults.url}${READ_PATH}`, { headers: { authorization: basic('eu-west-1_Bench0002', 'bench-api-secret-0002') } })
+    if (armed !== 1000 || faulted.status !== 503) throw new Error(`fault rules not armed as expected: ${armed} rules, a faulted tenant got ${faulted.status}`)
+    console.log(`${stamp()} ${armed} fault rules armed, ${bearerRequests.length} tokens issued`)
+
+    scenarios.push(
+      { key: 'basic', server: mock, options: single(basicRead), expect: 200 },
+      { key: 'bearer', server: mock, options: { requests: bearerRequests }, expect: 200 },
+      { key: 'notFound', server: mock, options: single({ ...basicRead, path: '/rest/v1/audiences/no-such-audience' }), expect: 404 },
+      { key: 'unauthorized', server: mock, options: single({ ...basicRead, headers: { authorization: basic(ACME.tenantId, 'wrong-secret'), ...CLIENT_HEADERS } }), expect: 401 },
+      { key: 'faults', server: mockFaults, options: single({ ...basicRead, headers: { authorization: basic('eu-west-1_Bench0001', 'bench-api-secret-0001'), ...CLIENT_HEADERS } }), expect: 200 },
+      { key: 'token', server: mock, options: { requests: [{ method: 'POST', path: `/oauth2/token/${ACME.tenantId}`, headers: { authorization: basicAcme, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: 'grant_type=client_credentials' }] }, expect: 200 },
+      { key: 'basicInfo', server: mockInfo, options: single(basicRead), expect: 200 }
+    )
+  }
+
+  // One tenant with N audiences per size; the same 1,000 references are read from each.
+  const lookups = lookupSizes.map((size, i) => {
+    const auth = basic(LOOKUP_TENANT.tenantId, LOOKUP_TENANT.apiSecret)
+    const requests = sampleIndexes(size, 1000).map((n) => ({ method: 'GET', path: `/rest/v1/audiences/${encodeURIComponent(lookupReference(n))}`, headers: { authorization: auth, ...CLIENT_HEADERS } }))
+    scenarios.push({ key: `lookup${size}`, server: lookupServers[i], options: { requests }, expect: 200 })
+    return { size }
+  })
+
+  for (let run = 1; run <= settings.runs && scenarios.length > 0; run++) {
+    console.log(`${stamp()} round ${run}/${settings.runs}`)
+    const ratio = {}
+    // The baseline is measured right before each scenario, so drift on a shared machine hits both sides of the
+    // ratio (a smoke run measures it once). One load-generator process per round.
+    const jobs = []
+    for (const [i, s] of scenarios.entries()) {
+      if (i === 0 || !quick) jobs.push({ server: bare, options: single(basicRead), bare: true })
+      jobs.push({ server: s.server, options: s.options, scenario: s })
+    }
+    const results = await loads(jobs)
+    let b = null
+    for (const [i, job] of jobs.entries()) {
+      if (job.bare === true) {
+        b = results[i]
+        checkStatuses('bare', b, 200)
+        continue
+      }
+      const s = job.scenario
+      const r = results[i]
+      checkStatuses(s.key, r, s.expect)
+      ratio[s.key] = r.rps / b.rps
+      const us = (x) => x.usPerRequest === null ? '?' : x.usPerRequest.toFixed(1)
+      process.stdout.write(`  ${s.key.padEnd(14)} ${Math.round(r.rps).toString().padStart(6)} req/s (bare ${Math.round(b.rps)})  ${ratio[s.key].toFixed(2)}×  p99 ${r.p99} ms (bare ${b.p99})  server ${us(r)} µs/req (bare ${us(b)})  load-gen CPU ${(r.loaderCpu * 100).toFixed(0)}%\n`)
+      add('bare.rps', b.rps)
+      add('bare.p99', b.p99)
+      add('bare.us', b.usPerRequest)
+      add(`${s.key}.rps`, r.rps)
+      add(`${s.key}.ratio`, ratio[s.key])
+      add(`${s.key}.us`, r.usPerRequest)
+      add(`${s.key}.p99`, r.p99)
+      add(`${s.key}.p99ratio`, r.p99 / b.p99)
+      add(`${s.key}.usRatio`, b.usPerRequest === null || r.usPerRequest === null ? null : b.usPerRequest / r.usPerRequest)
+    }
+    // Paths compared with each other through their ratios, so each keeps its own adjacent baseline.
+    if (ratio.basic !== undefined) {
+      add('notFound.vs200', ratio.notFound / ratio.basic)
+      add('unauthorized.vs200', ratio.unauthorized / ratio.basic)
+    }
+    for (const l of lookups) add(`lookup${l.size}.vsFirst`, ratio[`lookup${l.size}`] / ratio[`lookup${lookups[0].size}`])
+  }
+
+  // Start-up: the built CLI with the bundled fixtures, with --generate 100000, and the bare server.
+  let generateAvailable = true
+  if (only.has('startup')) console.log(`${stamp()} start-up`)
+  for (let i = 0; i < settings.startSamples && only.has('startup'); i++) {
+    const b = await timeToFirst200('bare', [bodyText], {})
+    add('start.bare', b.ms)
+    add('start.bare.cpu', b.cpuMs)
+    const d = await timeToFirst200('mock', [], { authorization: basicAcme })
+    add('start.default', d.ms)
+    add('start.default.cpu', d.cpuMs)
+    if (generateAvailable) {
+      const g = await timeToFirst200('mock', ['--generate', String(settings.generate)], { authorization: basicAcme })
+      if (g.audiences === null || g.audiences < settings.generate) {
+        generateAvailable = false
+        notes.push(`--generate not available: the CLI accepted --generate ${settings.generate} but loaded ${g.audiences} audiences`)
+      } else {
+        add('start.generate', g.ms)
+        add('start.generate.cpu', g.cpuMs)
+      }
+    }
+    process.stdout.write(`  bare ${b.ms.toFixed(0)} ms (CPU ${b.cpuMs?.toFixed(0) ?? '?'} ms), mock ${d.ms.toFixed(0)} ms (CPU ${d.cpuMs?.toFixed(0) ?? '?'} ms)\n`)
+  }
+  for (const key of ['default', 'generate']) {
+    if (raw[`start.${key}`] !== undefined) {
+      raw[`start.${key}.ratio`] = raw[`start.${key}`].map((ms, i) => ms / raw['start.bare'][i])
+    }
+  }
+
+  // RSS after N requests with the journal on, next to the bare server after the same N.
+  if (only.has('rss')) console.log(`${stamp()} RSS after ${settings.rssRequests} requests`)
+  for (let run = 1; run <= settings.runs && only.has('rss'); run++) {
+    // Fresh servers each round, so RSS is what these requests left behind (a smoke run reuses the running ones).
+    // Bare Fastify's RSS barely moves, so it is measured in the first round only.
+    const kinds = run === 1 ? ['mock', 'bare'] : ['mock']
+    const targets = quick ? [mock, bare] : await Promise.all(kinds.map((kind) => startServer(`rss-${kind}-${run}`, kind, kind === 'mock' ? mockArgs : [bodyText])))
+    try {
+      const options = { ...single(basicRead), warmup: 0 }
+      const served = kinds.map(() => 0)
+      const seconds = kinds.map(() => 0)
+      if (quick) {
+        const results = await loads(targets.map((server) => ({ server, options: { ...options, amount: settings.rssRequests } })))
+        results.forEach((r, i) => { checkStatuses(`rss ${kinds[i]}`, r, 200); served[i] = r.requests; seconds[i] = r.seconds })
+      } else {
+        for (const [i, server] of targets.entries()) {
+          // In tenths, so a slow or busy machine stops at the time cap instead of running on.
+          const chunk = Math.ceil(settings.rssRequests / 10)
+          const began = Date.now()
+          while (served[i] < settings.rssRequests && (Date.now() - began) / 1000 < settings.rssMaxSeconds) {
+            const r = await load(server, { ...options, amount: Math.min(chunk, settings.rssRequests - served[i]) })
+            checkStatuses(`rss ${kinds[i]}`, r, 200)
+            served[i] += r.requests
+          }
+          seconds[i] = (Date.now() - began) / 1000
+        }
+      }
+      for (const [i, kind] of kinds.entries()) {
+        const rss = rssBytes(targets[i].pid)
+        add(`rss.${kind}`, rss === null ? null : rss / 2 ** 20)
+        add(`rss.${kind}.requests`, served[i])
+        add(`rss.${kind}.seconds`, seconds[i])
+        if (served[i] < settings.rssRequests) notes.push(`RSS ${kind} round ${run}: stopped at the ${settings.rssMaxSeconds} s cap after ${served[i]} requests`)
+        process.stdout.write(`  ${kind.padEnd(5)} RSS ${rss === null ? '?' : (rss / 2 ** 20).toFixed(0)} MB after ${served[i]} requests in ${seconds[i].toFixed(1)} s\n`)
+      }
+    } finally {
+      if (!quick) await Promise.all(targets.map(stopServer))
+    }
+    const mockRss = raw['rss.mock'].at(-1)
+    const bareRss = raw['rss.bare'][0]
+    add('rss.ratio', mockRss === null || bareRss === null ? null : mockRss / bareRss)
+  }
+
+  console.log(`${stamp()} done`)
+  report(generateAvailable)
+  if (flags.json !== undefined) writeFileSync(flags.json, JSON.stringify({ settings, machine: { node: process.version, cores: CORES, cpu: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30 }, pinned: CAN_PIN, raw, problems, notes }, null, 2))
+}
+
+function report (generateAvailable) {
+  const s = (key) => stats(raw[key] ?? [])
+  const verdict = (value, ok) => value === null ? 'n/a' : ok(value.median) ? 'met' : 'NOT MET'
+  const rows = []
+  const row = (figure, value, ratio, budget, met) => rows.push([figure, value, ratio, budget, met])
+  const throughput = (figure, key, budget, min) => {
+    const ratio = s(`${key}.ratio`)
+    row(figure, kfmt(s(`${key}.rps`)), `${fmt(ratio, 2, '×')}`, budget, min === null ? '' : verdict(ratio, (x) => x >= min))
+  }
+
+  if (only.has('throughput') || only.has('lookup')) row('0. bare Fastify 5 route, same body', kfmt(s('bare.rps')), '1.00×', 'baseline', '')
+  if (only.has('throughput')) {
+    throughput('1. GET by reference, Basic, full pipeline', 'basic', '≥ 0.85×', 0.85)
+    throughput('2. GET, Bearer, 120 rotating tokens', 'bearer', '≥ 0.75×', 0.75)
+    throughput('3a. 404 path (valid Basic, unknown ref)', 'notFound', '', null)
+    row('    404 path vs 200 path', '', fmt(s('notFound.vs200'), 2, '×'), '≥ 1.00×', verdict(s('notFound.vs200'), (x) => x >= 0.97))
+    throughput('3b. 401 path (wrong secret)', 'unauthorized', '', null)
+    row('    401 path vs 200 path', '', fmt(s('unauthorized.vs200'), 2, '×'), '≥ 1.00×', verdict(s('unauthorized.vs200'), (x) => x >= 0.97))
+    throughput('4. 1,000 fault rules armed for other tenants', 'faults', '≥ 0.80×', 0.8)
+  }
+  if (only.has('startup')) {
+    row('5a. start → first 200, bundled fixtures', fmt(s('start.default'), 0, ' ms'), fmt(s('start.default.ratio'), 2, '×'), '≤ 250 ms', verdict(s('start.default'), (x) => x <= 250))
+    const label = `5b. start → first 200, --generate ${settings.generate}`
+    if (generateAvailable) row(label, fmt(s('start.generate'), 0, ' ms'), fmt(s('start.generate.ratio'), 2, '×'), '≤ 1000 ms', verdict(s('start.generate'), (x) => x <= 1000))
+    else row(label, 'skipped: --generate not available', '', '≤ 1000 ms', 'n/a')
+    row('    bare Fastify start → first 200', fmt(s('start.bare'), 0, ' ms'), '1.00×', '', '')
+    row('+ CPU time to first 200: bare / default / generate', `${fmt(s('start.bare.cpu'), 0)} / ${fmt(s('start.default.cpu'), 0)} / ${fmt(s('start.generate.cpu'), 0)} ms`, '', '', '')
+  }
+  if (only.has('lookup')) {
+    const first = settings.lookupSizes[0]
+    for (const size of settings.lookupSizes) {
+      const vsFirst = s(`lookup${size}.vsFirst`)
+      row(`5c. lookup, ${size.toLocaleString('en-US')} audiences`, kfmt(s(`lookup${size}.rps`)), fmt(s(`lookup${size}.ratio`), 2, '×'),
+        size === first ? 'flat' : `vs ${first.toLocaleString('en-US')}: ${fmt(vsFirst, 2, '×')}`, size === first ? '' : verdict(vsFirst, (x) => x >= 0.9))
+    }
+  }
+  if (only.has('rss')) {
+    row(`6. RSS after ${settings.rssRequests.toLocaleString('en-US')} requests, journal on`, `${fmt(s('rss.mock'), 0, ' MB')} after ${fmt(s('rss.mock.requests'), 0)} req in ${fmt(s('rss.mock.seconds'), 1, ' s')}`, fmt(s('rss.ratio'), 2, '×'), '≤ 150 MB', verdict(s('rss.mock'), (x) => x <= 150))
+    row('    bare Fastify RSS after the same', fmt(s('rss.bare'), 0, ' MB'), '1.00×', '', '')
+  }
+  if (only.has('throughput')) {
+    const token = s('token.rps')
+    row('7. token endpoint, tokens/s on one core', kfmt(token), fmt(s('token.ratio'), 2, '×'), '≥ 5,000/s', verdict(token, (x) => x >= 5000))
+    row(`8. p99 latency, ${settings.connections} connections, 200 path`, fmt(s('basic.p99'), 2, ' ms'), fmt(s('basic.p99ratio'), 2, '×'), '≤ 2 ms', verdict(s('basic.p99'), (x) => x <= 2))
+    row('    bare Fastify p99', fmt(s('bare.p99'), 2, ' ms'), '1.00×', '', '')
+    throughput('+ Basic 200 path with --log-level info', 'basicInfo', '', null)
+    row('+ server CPU per request: bare / Basic / Bearer', `${fmt(s('bare.us'), 1)} / ${fmt(s('basic.us'), 1)} / ${fmt(s('bearer.us'), 1)} µs`, `${fmt(s('basic.usRatio'), 2, '×')} / ${fmt(s('bearer.usRatio'), 2, '×')}`, '', '')
+  }
+
+  const header = ['Figure', 'Value: median (min–max)', 'Ratio to bare Fastify', 'Budget', 'Verdict']
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
+  console.log('')
+  console.log(line(header))
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
+  for (const r of rows) console.log(line(r))
+  console.log('')
+  console.log(`Ratios: throughput is mock req/s ÷ bare req/s measured just before it; latency, start-up and RSS are mock ÷ bare. ${settings.runs} round(s).`)
+  for (const n of notes) console.log(`note: ${n}`)
+  for (const p of problems) console.log(`PROBLEM: ${p}`)
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err.stack ?? err}`)
+  killAll()
+  process.exit(1)
+})

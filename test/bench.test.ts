@@ -1,0 +1,26 @@
+// npm run bench is not a test, but it must not rot: its smoke run has to start, measure every figure and exit 0.
+// Nothing here looks at a number: timings on a shared machine prove nothing.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+
+const RUN = fileURLToPath(new URL('../bench/run.mjs', import.meta.url))
+
+// The smoke run usually takes well under a minute; the margin is for a busy machine.
+t.setTimeout(150_000)
+
+t.test('the benchmark smoke run exits 0 and prints the table of ratios to bare Fastify', async (t) => {
+  // The servers it starts would report coverage of the built files; the bench measures, it does not test.
+  const child = spawn(process.execPath, [RUN, '--quick'], { env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { out += d.toString() })
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  t.equal(code, 0, 'the smoke run exits 0', { output: out.slice(-6000) })
+  t.match(out, /^\| Figure +\| Value: median \(min–max\) +\| Ratio to bare Fastify +\| Budget +\| Verdict +\|$/m)
+  for (const figure of ['0. bare Fastify', '1. GET by reference', '2. GET, Bearer', '3a. 404 path', '3b. 401 path', '4. 1,000 fault rules',
+    '5a. start → first 200', '5b. start → first 200', '5c. lookup', '6. RSS after', '7. token endpoint', '8. p99 latency']) {
+    t.match(out, new RegExp(`^\\| ${figure.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'), `the table has "${figure}"`)
+  }
+  t.notMatch(out, /^PROBLEM:/m, 'every request got the status it should')
+})

@@ -1,0 +1,189 @@
+// Property tests for fixture loading: any input is a seed or a DataFileError naming where; valid fixtures round-trip to the API.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { DataFileError } from '../../src/data-file.js'
+import { loadFixtures } from '../../src/store/load-fixtures.js'
+import { SCOPES } from '../../src/schemas/oauth.js'
+import { basic, testConfig } from '../helpers.js'
+import { fcOptions, hasControl } from './contract.js'
+
+function loadOrDataFileError (load: () => unknown): 'loaded' | 'refused' {
+  try {
+    load()
+    return 'loaded'
+  } catch (err) {
+    if (!(err instanceof DataFileError)) throw err
+    if (!/^\$/.test(err.path)) throw new Error(`the JSON path "${err.path}" does not start at $`)
+    return 'refused'
+  }
+}
+
+const hex24 = fc.stringMatching(/^[0-9a-f]{24}$/)
+const text100 = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((s) => s.length <= 100)
+// WHATWG URL parsers resolve "." and ".." segments even when percent-encoded, so no HTTP client can ask for them.
+const reference = text100.filter((s) => s !== '.' && s !== '..')
+const secret = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((s) => !hasControl(s) && s.length <= 512)
+const instant = fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2090-01-01T00:00:00Z'), noInvalidDate: true })
+
+const audience = fc.record({
+  id: fc.option(hex24, { nil: undefined }),
+  name: text100,
+  reference,
+  apiControlled: fc.option(fc.boolean(), { nil: undefined }),
+  smart: fc.boolean(),
+  created: fc.option(fc.tuple(instant, fc.nat({ max: 10 ** 10 }), fc.constantFrom('Z', '+00:00', '+05:30', '-08:00')), { nil: undefined })
+}).map(({ smart, created, ...a }) => {
+  const out: Record<string, unknown> = { ...a }
+  // Thrive: API-controlled audiences are always manual.
+  if (a.apiControlled === false) out.type = smart ? 'smart' : 'manual'
+  if (created !== undefined) {
+    const [at, later, zone] = created
+    const offsetMin = zone === 'Z' || zone === '+00:00' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4)))
+    const local = (ms: number) => new Date(ms + offsetMin * 60_000).toISOString().replace('Z', zone)
+    out.createdAt = local(at.getTime())
+    out.updatedAt = local(at.getTime() + later)
+  }
+  return out
+})
+
+/** Fixtures that follow every rule of the format: unique ids and references per tenant, unique client ids, consistent apiControlled. */
+const fixture = fc.uniqueArray(
+  fc.record({
+    tenantId: fc.stringMatching(/^[a-z]{2}(-[a-z]{1,6}){1,2}-[0-9]{1,2}_[A-Za-z0-9]{1,10}$/),
+    apiSecret: secret,
+    clients: fc.option(fc.uniqueArray(fc.record({
+      clientId: fc.stringMatching(/^[\x21-\x7e]{1,20}$/),
+      clientSecret: secret,
+      scopes: fc.shuffledSubarray([...SCOPES], { minLength: 1 })
+    }), { maxLength: 3, selector: (c) => c.clientId }), { nil: undefined }),
+    structures: fc.array(fc.tuple(audience, fc.array(audience, { maxLength: 3 })), { maxLength: 4 })
+  }),
+  { minLength: 1, maxLength: 3, selector: (x) => x.tenantId }
+).map((tenants) => ({
+  tenants: tenants.map(({ structures, clients, ...tenant }) => {
+    const ids = new Set<string>()
+    const refs = new Set<string>()
+    const unique = (a: Record<string, unknown>) => {
+      if (typeof a.id === 'string') { if (ids.has(a.id)) return false; ids.add(a.id) }
+      if (refs.has(a.reference as string)) return false
+      refs.add(a.reference as string)
+      return true
+    }
+    return {
+      ...tenant,
+      ...(clients === undefined ? {} : { clients: clients.filter((c) => c.clientId !== tenant.tenantId) }),
+      structures: structures.filter(([s]) => unique(s)).map(([s, children]) => ({
+        ...s,
+        audiences: children.filter(unique).map((c) => s.apiControlled === false && c.apiControlled !== false ? { ...c, apiControlled: false } : c)
+      }))
+    }
+  })
+}))
+
+/** A valid fixture with one value somewhere replaced, removed or added: near misses of the format. */
+const mutated = fc.tuple(fixture, fc.nat(), fc.constantFrom('replace', 'remove', 'add'), fc.jsonValue({ maxDepth: 2 })).map(([doc, pick, how, value]) => {
+  const containers: Array<Record<string, unknown> | unknown[]> = []
+  const walk = (v: unknown) => {
+    if (typeof v === 'object' && v !== null) {
+      containers.push(v as Record<string, unknown>)
+      for (const child of Object.values(v)) walk(child)
+    }
+  }
+  walk(doc)
+  const target = containers[pick % containers.length] as Record<string, unknown>
+  const keys = Object.keys(target)
+  const key = keys.length === 0 || how === 'add' ? `extra${pick}` : keys[pick % keys.length] as string
+  if (how === 'remove') delete target[key]
+  else target[key] = value
+  return doc
+})
+
+t.test('loadFixtures with any JSON, or any near miss of a valid fixture, loads or throws a DataFileError; nothing else', async (t) => {
+  const outcomes = { loaded: 0, refused: 0 }
+  fc.assert(fc.property(fc.oneof(fc.jsonValue({ maxDepth: 4 }), mutated, fc.anything({ maxDepth: 3 })), (data) => {
+    outcomes[loadOrDataFileError(() => loadFixtures([{ name: 'generated', data }]))]++
+  }), fcOptions(1000))
+  t.ok(outcomes.loaded > 50 && outcomes.refused > 500, JSON.stringify(outcomes))
+})
+
+t.test('fixture files with any bytes load or throw a DataFileError naming the file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fixture-fuzz-'))
+  fc.assert(fc.property(fc.oneof(
+    fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+    fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s)),
+    fixture.map((f) => Buffer.from(JSON.stringify(f))),
+    fc.tuple(fixture, fc.nat()).map(([f, cut]) => { const s = JSON.stringify(f); return Buffer.from(s.slice(0, cut % s.length)) }),
+    fixture.map((f) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(f))]))
+  ), fc.nat(), (bytes, n) => {
+    const file = join(dir, `f${n}.json`)
+    writeFileSync(file, bytes)
+    try {
+      loadFixtures([{ path: file }])
+    } catch (err) {
+      if (!(err instanceof DataFileError)) throw err
+      if (err.source !== file) throw new Error(`the error names ${err.source}, not ${file}`)
+    }
+  }), fcOptions(150))
+  t.pass('every file loaded or was refused by name')
+})
+
+const encodeSegment = (s: string) => encodeURIComponent(s).replaceAll('.', '%2E')
+
+t.test('valid fixtures round-trip: every audience is served by id and by reference with exactly its fields, to its own tenant only', async (t) => {
+  await fc.assert(fc.asyncProperty(fixture, async (data) => {
+    const seed = loadFixtures([{ name: 'generated', data }])
+    const app = await buildApp(testConfig({ fixtures: [{ name: 'generated', data }] }))
+    try {
+      for (const [i, tenant] of data.tenants.entries()) {
+        const auth = { authorization: basic(tenant.tenantId, tenant.apiSecret) }
+        const seeded = seed.tenants.find((s) => s.tenantId === tenant.tenantId)
+        const given = tenant.structures.flatMap((s) => [s, ...s.audiences]) as Array<Record<string, unknown>>
+        if (seeded?.audiences.length !== given.length) throw new Error('every fixture audience is in the seed')
+        const ids = new Set(seeded.audiences.map((a) => a.id))
+        for (const [k, audience] of seeded.audiences.entries()) {
+          const source = given[k] as Record<string, unknown>
+          if (audience.name !== source.name || audience.reference !== source.reference) throw new Error(`fields changed: ${JSON.stringify(audience)}`)
+          if (source.id !== undefined && audience.id !== source.id) throw new Error('a given id is kept')
+          if (!/^[0-9a-f]{24}$/.test(audience.id)) throw new Error(`id ${audience.id}`)
+          if (source.createdAt !== undefined && Date.parse(audience.createdAt) !== Date.parse(source.createdAt as string)) throw new Error(`createdAt ${audience.createdAt} != ${String(source.createdAt)}`)
+          if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(audience.createdAt) || audience.updatedAt < audience.createdAt) throw new Error(`timestamps ${audience.createdAt} ${audience.updatedAt}`)
+          const byId = await app.inject({ url: `/rest/v1/audiences/${audience.id}`, headers: auth })
+          if (byId.statusCode !== 200 || byId.body !== JSON.stringify(audience)) throw new Error(`by id: ${byId.statusCode} ${byId.body} != ${JSON.stringify(audience)}`)
+          // Thrive looks up an exact id first, so a reference that equals another audience's id finds that one.
+          if (ids.has(audience.reference) && audience.reference !== audience.id) continue
+          const byRef = await app.inject({ url: `/audiences/${encodeSegment(audience.reference)}`, headers: auth })
+          if (byRef.statusCode !== 200 || byRef.body !== byId.body) throw new Error(`by reference ${JSON.stringify(audience.reference)}: ${byRef.statusCode} ${byRef.body}`)
+          const other = data.tenants[(i + 1) % data.tenants.length]
+          if (other !== undefined && other.tenantId !== tenant.tenantId && !(other.structures as Array<Record<string, unknown> & { audiences: Array<Record<string, unknown>> }>).some((s) => [s, ...s.audiences].some((a) => a.reference === audience.reference || a.id === audience.id || a.reference === audience.id))) {
+            const elsewhere = await app.inject({ url: `/audiences/${encodeSegment(audience.reference)}`, headers: { authorization: basic(other.tenantId, other.apiSecret) } })
+            if (elsewhere.statusCode !== 404) throw new Error(`another tenant saw ${audience.reference}: ${elsewhere.statusCode}`)
+          }
+        }
+        for (const client of tenant.clients ?? []) {
+          const token = await app.inject({ method: 'POST', url: `/oauth2/token/${tenant.tenantId}`, payload: { grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret } })
+          if (token.statusCode !== 200 || (JSON.parse(token.body) as { scope: string }).scope !== client.scopes.join(' ')) throw new Error(`client ${client.clientId}: ${token.body}`)
+        }
+      }
+    } finally {
+      await app.close()
+    }
+  }), fcOptions(8))
+  t.pass('every generated fixture served exactly what it holds')
+})
+
+t.test('a leap second, valid RFC 3339 but not representable, is a DataFileError naming the field', async (t) => {
+  const data = { tenants: [{ tenantId: 'eu-west-2_Leap1', apiSecret: 's', structures: [{ name: 'A', reference: 'a', createdAt: '2016-12-31T23:59:60Z' }, { name: 'B', reference: 'b', updatedAt: '2016-12-31T23:59:60Z' }] }] }
+  t.throws(() => loadFixtures([{ name: 'leap', data }]), { name: 'DataFileError', message: 'leap: $.tenants[0].structures[0].createdAt: "2016-12-31T23:59:60Z" is a valid RFC 3339 date-time but not one this server can represent (leap seconds are not supported)' })
+  data.tenants[0]?.structures.shift()
+  t.throws(() => loadFixtures([{ name: 'leap', data }]), { name: 'DataFileError', path: '$.tenants[0].structures[0].updatedAt' })
+})
+
+t.test('a secret with a control character, which RFC 7617 §2 forbids in Basic credentials, is refused at load', async (t) => {
+  const tenant = { tenantId: 'eu-west-2_Ctl1', apiSecret: 'a\u0001b', structures: [] }
+  t.throws(() => loadFixtures([{ name: 'ctl', data: { tenants: [tenant] } }]), { name: 'DataFileError', path: '$.tenants[0].apiSecret' })
+  t.throws(() => loadFixtures([{ name: 'ctl', data: { tenants: [{ ...tenant, apiSecret: 'ok', clients: [{ clientId: 'c', clientSecret: 'tab\there', scopes: ['api/read'] }] }] } }]), { name: 'DataFileError', path: '$.tenants[0].clients[0].clientSecret' })
+})
