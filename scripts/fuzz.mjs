@@ -608,7 +608,7 @@ export async function fuzz ({ requests, seed, concurrency, log = () => {} }) {
   const healthy = !crashed && health.statusCode === 200 && read.statusCode === 200 && token.statusCode === 200
   const rssEnd = server.rssMB()
   const errorLines = server.errorLines
-  const exit = crashed ? server.exit : await server.stop('SIGTERM')
+  const exit = await server.stop('SIGTERM')
   return {
     seed,
     requests: tally.requests,
@@ -629,7 +629,7 @@ export async function fuzz ({ requests, seed, concurrency, log = () => {} }) {
   }
 }
 
-const USAGE = `Usage: npm run fuzz -- [options]   (run npm run build first)
+const USAGE = `Usage: npm run fuzz -- [options]   (npm run fuzz builds first; node scripts/fuzz.mjs needs a build)
 
   --requests <n>     How many requests to send (default 12000)
   --seed <n>         PRNG seed; the same seed sends the same requests (default 1)

@@ -5,7 +5,7 @@ import net from 'node:net'
 import { parseArgs } from 'node:util'
 import { basic, BASIC_A, CLIENTS, HOST, startServer, TENANT_A, TENANT_B } from './fuzz.mjs'
 
-const USAGE = `Usage: npm run soak -- [options]   (run npm run build first)
+const USAGE = `Usage: npm run soak -- [options]   (npm run soak builds first; node scripts/soak.mjs needs a build)
 
   --duration <s>            Seconds of mixed traffic (default 300)
   --connections <n>         Concurrent keep-alive connections for mixed traffic (default 50)

@@ -1,5 +1,5 @@
 // Property tests for fixture loading: any input is a seed or a DataFileError naming where; valid fixtures round-trip to the API.
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -112,6 +112,7 @@ t.test('loadFixtures with any JSON, or any near miss of a valid fixture, loads o
 
 t.test('fixture files with any bytes load or throw a DataFileError naming the file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fixture-fuzz-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   fc.assert(fc.property(fc.oneof(
     fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
     fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s)),

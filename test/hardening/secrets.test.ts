@@ -1,5 +1,5 @@
 // Secrets never leave the server: not in logs (trace level, every route, failures included), not in the journal, not in replies.
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -130,6 +130,7 @@ t.test('no reply echoes a secret it was sent; only the token endpoint\'s 200 car
 
 t.test('the CLI, with its own logger configuration at trace level, writes no secret to stdout or stderr', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'secrets-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'tenants.json')
   writeFileSync(file, JSON.stringify(FIXTURE))
   const cli = await startCli(['--fixtures', file, '--log-level', 'trace', '--admin-token', ADMIN_TOKEN])

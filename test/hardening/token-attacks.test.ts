@@ -175,7 +175,7 @@ t.test('a token goes only in the Authorization header as Bearer: not in the quer
   t.equal((await read(app, BASIC_A)).statusCode, 200, 'Basic with real credentials still reads')
 })
 
-t.test('junk Bearer tokens are not remembered: 11,000 distinct ones leave the heap where it was', async (t) => {
+t.test('junk Bearer tokens are not remembered: 4,000 distinct ones leave the heap where it was', async (t) => {
   const { setFlagsFromString } = await import('node:v8')
   const { runInNewContext } = await import('node:vm')
   setFlagsFromString('--expose-gc')
@@ -184,11 +184,12 @@ t.test('junk Bearer tokens are not remembered: 11,000 distinct ones leave the he
   const header = b64({ alg: 'RS256', typ: 'JWT' })
   await settle()
   const before = process.memoryUsage().heapUsed
-  for (let i = 0; i < 11_000; i++) {
+  for (let i = 0; i < 4000; i++) {
     // Well-formed, decodable, wrongly signed: the kind a verifier gets furthest with before refusing.
-    await read(app, `Bearer ${header}.${b64(claims({ jti: `junk-${i}`, pad: 'p'.repeat(600) }))}.${'s'.repeat(342)}`)
+    await read(app, `Bearer ${header}.${b64(claims({ jti: `junk-${i}`, pad: 'p'.repeat(2400) }))}.${'s'.repeat(342)}`)
   }
   await settle()
   const grownMB = (process.memoryUsage().heapUsed - before) / 1e6
-  t.ok(grownMB < 40, `heap grew ${grownMB.toFixed(1)} MB`)
+  // Remembering them (as fast-jwt's own cache did, errors and all) grew the heap by about 60 MB here.
+  t.ok(grownMB < 25, `heap grew ${grownMB.toFixed(1)} MB`)
 })
