@@ -55,4 +55,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
 # `docker stop` ends it cleanly. To also reap stray child processes, run the
 # container with `docker run --init` (or `init: true` in compose).
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/cli.js"]
+CMD ["node", "dist/cli.bundle.js"]

@@ -412,7 +412,7 @@ function kfmt (s) {
 
 async function main () {
   if (!existsSync(CLI)) {
-    console.error('bench: dist/cli.js is missing; run "npm run build" first (npm run bench does)')
+    console.error(`bench: ${relative(ROOT, CLI)} is missing; run "npm run build" first (npm run bench does)`)
     process.exit(2)
   }
   tmp = mkdtempSync(join(os.tmpdir(), 'thrive-bench-'))
@@ -638,9 +638,21 @@ async function measureAll (start) {
   if (flags.json !== undefined) writeFileSync(flags.json, JSON.stringify({ settings, machine: { node: process.version, cores: CORES, cpu: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30 }, pinned: CAN_PIN, raw, problems, notes }, null, 2))
 }
 
+// The budgets in milliseconds and requests per second were set on a machine where the bare Fastify route started in
+// ~185 ms, answered ~73k req/s and had a p99 of ~1.3 ms. On a slower machine the bare route alone can miss them, so
+// each is also judged as the same multiple of the bare figure measured in this run ("met, scaled").
+const REFERENCE = { bareStartMs: 185, bareRps: 73_000, bareP99Ms: 1.3 }
+
 function report (generateAvailable) {
   const s = (key) => stats(raw[key] ?? [])
   const verdict = (value, ok) => value === null ? 'n/a' : ok(value.median) ? 'met' : 'NOT MET'
+  /** Met as stated, or met as the stated multiple of the bare figure; `scaled` is the value ÷ bare. */
+  const scaledVerdict = (value, ok, scaled, okScaled) => {
+    if (value === null) return 'n/a'
+    if (ok(value.median)) return 'met'
+    return scaled !== null && okScaled(scaled.median) ? 'met, scaled' : 'NOT MET'
+  }
+  const startBudget = (ms) => `≤ ${ms} ms (≤ ${(ms / REFERENCE.bareStartMs).toFixed(2)}× bare)`
   const rows = []
   const row = (figure, value, ratio, budget, met) => rows.push([figure, value, ratio, budget, met])
   const throughput = (figure, key, budget, min) => {
@@ -659,10 +671,13 @@ function report (generateAvailable) {
     throughput('4. 1,000 fault rules armed for other tenants', 'faults', '≥ 0.80×', 0.8)
   }
   if (only.has('startup')) {
-    row('5a. start → first 200, bundled fixtures', fmt(s('start.default'), 0, ' ms'), fmt(s('start.default.ratio'), 2, '×'), '≤ 250 ms', verdict(s('start.default'), (x) => x <= 250))
+    row('5a. start → first 200, bundled fixtures', fmt(s('start.default'), 0, ' ms'), fmt(s('start.default.ratio'), 2, '×'), startBudget(250),
+      scaledVerdict(s('start.default'), (x) => x <= 250, s('start.default.ratio'), (r) => r <= 250 / REFERENCE.bareStartMs))
     const label = `5b. start → first 200, --generate ${settings.generate}`
-    if (generateAvailable) row(label, fmt(s('start.generate'), 0, ' ms'), fmt(s('start.generate.ratio'), 2, '×'), '≤ 1000 ms', verdict(s('start.generate'), (x) => x <= 1000))
-    else row(label, 'skipped: --generate not available', '', '≤ 1000 ms', 'n/a')
+    if (generateAvailable) {
+      row(label, fmt(s('start.generate'), 0, ' ms'), fmt(s('start.generate.ratio'), 2, '×'), startBudget(1000),
+        scaledVerdict(s('start.generate'), (x) => x <= 1000, s('start.generate.ratio'), (r) => r <= 1000 / REFERENCE.bareStartMs))
+    } else row(label, 'skipped: --generate not available', '', startBudget(1000), 'n/a')
     row('    bare Fastify start → first 200', fmt(s('start.bare'), 0, ' ms'), '1.00×', '', '')
     row('+ CPU time to first 200: bare / default / generate', `${fmt(s('start.bare.cpu'), 0)} / ${fmt(s('start.default.cpu'), 0)} / ${fmt(s('start.generate.cpu'), 0)} ms`, '', '', '')
   }
@@ -680,8 +695,10 @@ function report (generateAvailable) {
   }
   if (only.has('throughput')) {
     const token = s('token.rps')
-    row('7. token endpoint, tokens/s on one core', kfmt(token), fmt(s('token.ratio'), 2, '×'), '≥ 5,000/s', verdict(token, (x) => x >= 5000))
-    row(`8. p99 latency, ${settings.connections} connections, 200 path`, fmt(s('basic.p99'), 2, ' ms'), fmt(s('basic.p99ratio'), 2, '×'), '≤ 2 ms', verdict(s('basic.p99'), (x) => x <= 2))
+    row('7. token endpoint, tokens/s on one core', kfmt(token), fmt(s('token.ratio'), 2, '×'), `≥ 5,000/s (≥ ${(5000 / REFERENCE.bareRps).toFixed(3)}× bare)`,
+      scaledVerdict(token, (x) => x >= 5000, s('token.ratio'), (r) => r >= 5000 / REFERENCE.bareRps))
+    row(`8. p99 latency, ${settings.connections} connections, 200 path`, fmt(s('basic.p99'), 2, ' ms'), fmt(s('basic.p99ratio'), 2, '×'), `≤ 2 ms (≤ ${(2 / REFERENCE.bareP99Ms).toFixed(2)}× bare)`,
+      scaledVerdict(s('basic.p99'), (x) => x <= 2, s('basic.p99ratio'), (r) => r <= 2 / REFERENCE.bareP99Ms))
     row('    bare Fastify p99', fmt(s('bare.p99'), 2, ' ms'), '1.00×', '', '')
     throughput('+ Basic 200 path with --log-level info', 'basicInfo', '', null)
     row('+ server CPU per request: bare / Basic / Bearer', `${fmt(s('bare.us'), 1)} / ${fmt(s('basic.us'), 1)} / ${fmt(s('bearer.us'), 1)} µs`, `${fmt(s('basic.usRatio'), 2, '×')} / ${fmt(s('bearer.usRatio'), 2, '×')}`, '', '')
@@ -696,6 +713,7 @@ function report (generateAvailable) {
   for (const r of rows) console.log(line(r))
   console.log('')
   console.log(`Ratios: throughput is mock req/s ÷ bare req/s measured just before it; latency, start-up and RSS are mock ÷ bare. ${settings.runs} round(s).`)
+  console.log(`"met, scaled": over the stated figure, but within the same multiple of bare Fastify as the budget was of bare Fastify where it was set (start ${REFERENCE.bareStartMs} ms, ${REFERENCE.bareRps / 1000}k req/s, p99 ${REFERENCE.bareP99Ms} ms).`)
   for (const n of notes) console.log(`note: ${n}`)
   for (const p of problems) console.log(`PROBLEM: ${p}`)
 }

@@ -18,6 +18,7 @@ import controlRoutes from './routes/mock/control.js'
 import healthRoute from './routes/mock/health.js'
 import oauthTokenRoute from './routes/oauth-token.js'
 import { ErrorBody } from './schemas/common.js'
+import { lazySerializers, lazyValidators } from './lazy-compilers.js'
 import { Audience } from './schemas/audience.js'
 import { FaultRule, FaultRuleInput } from './schemas/faults.js'
 import { OAuthError, TokenResponse } from './schemas/oauth.js'
@@ -60,7 +61,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // While draining, requests on open connections are answered normally: Fastify's closing 503 is not
     // in Thrive's error shape, and new connections are refused anyway.
     return503OnClosing: false,
-    ajv: { customOptions: { removeAdditional: false } },
+    // Ajv does not check each schema against the JSON Schema meta-schema when it compiles it: compiling that
+    // meta-schema took longer than compiling the first route. The route schemas are fixed, and a test checks them
+    // all against it (test/lazy-compilers.test.ts).
+    ajv: { customOptions: { removeAdditional: false, validateSchema: false } },
+    // Validators and serializers are compiled on a route's first request, not at start-up (see lazy-compilers.ts).
+    schemaController: { compilersFactory: { buildValidator: lazyValidators(), buildSerializer: lazySerializers() } },
     // The journal plugin logs one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors,
