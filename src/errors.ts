@@ -55,13 +55,10 @@ export const InsufficientScopeError = createError(
   Error,
   false
 )
-export const AudienceNotFoundError = createError(
-  'THRIVE_MOCK_AUDIENCE_NOT_FOUND',
-  'No audience with id or reference "%s" exists in this tenant',
-  404,
-  Error,
-  false
-)
+/** The 404 message for an audience id or reference the caller's tenant does not have. */
+export function notFoundMessage (idOrReference: string): string {
+  return `No audience with id or reference "${idOrReference}" exists in this tenant`
+}
 export const RouteNotFoundError = createError(
   'THRIVE_MOCK_ROUTE_NOT_FOUND',
   'Route %s %s not found',

@@ -1,7 +1,8 @@
 // GET /audiences/{audienceId}: one audience of the caller's tenant, by id or by reference.
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { AudienceNotFoundError } from '../errors.js'
+import { notFoundMessage } from '../errors.js'
+import { sendError } from '../plugins/errors.js'
 import { READ_SCOPES, type Principal } from '../plugins/authentication.js'
 import { Audience, AudienceParams } from '../schemas/audience.js'
 import { ErrorRef } from '../schemas/common.js'
@@ -37,12 +38,14 @@ export default async function audienceRoutes (fastify: FastifyInstance, opts: { 
         504: ErrorRef
       }
     }
-  }, async function getAudience (request) {
+  }, async function getAudience (request, reply) {
     const { tenantId } = request.principal as Principal
     const id = request.params.audienceId
     const audience = fastify.store.findAudience(tenantId, id)
     if (audience === undefined) {
-      throw new AudienceNotFoundError(id.length > MAX_ECHO ? `${id.slice(0, MAX_ECHO)}…` : id)
+      // Answered here, not thrown: a 404 is an ordinary answer, and throwing from the handler made it cost
+      // more than the 200 (the profile put most of the difference on the throw).
+      return sendError(reply, 404, notFoundMessage(id.length > MAX_ECHO ? `${id.slice(0, MAX_ECHO)}…` : id))
     }
     return audience
   })
