@@ -1,23 +1,19 @@
 #!/usr/bin/env node
 // npm run bench: the built mock against a bare Fastify 5 route serving the same body, every figure a ratio
 // measured in the same run. Servers run pinned to core 0, autocannon to core 1, on 127.0.0.1 only.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import { join, relative, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import {
+  ACME, BARE, CLIENT_HEADERS, CORES, HAS_TASKSET, HOST, READ_PATH, ROOT, agent, basic, cpuSeconds, fmt, freePort,
+  kfmt, killAll, killChildrenOnExit, packageCli, pinned, positive, printTable, request, rssBytes, runLoads, sleep,
+  stats, stopServer, track
+} from './common.mjs'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-// The CLI as installed: whatever package.json's bin points at (dist/cli.js, or a bundle of it).
-const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-let CLI = join(ROOT, typeof PKG.bin === 'string' ? PKG.bin : Object.values(PKG.bin ?? { cli: 'dist/cli.js' })[0])
-const BARE = join(ROOT, 'bench', 'bare-server.mjs')
-const LOAD = join(ROOT, 'bench', 'load.mjs')
-const HOST = '127.0.0.1'
+let CLI = packageCli()
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -58,16 +54,6 @@ if (flags.help) {
   process.exit(0)
 }
 
-function positive (name, value, fallback, { integer = false, min = 0 } = {}) {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    console.error(`bench: --${name} must be a${integer ? ' whole' : ''} number >= ${min}, got "${value}"`)
-    process.exit(2)
-  }
-  return n
-}
-
 const quick = flags.quick
 const settings = {
   duration: positive('duration', flags.duration, quick ? 0.5 : 2, { min: 0.1 }),
@@ -94,84 +80,18 @@ if (flags.cli !== undefined) CLI = resolve(flags.cli)
 
 // ---------------------------------------------------------------------------------------------------------
 // Processes: every child is tracked and killed on exit, whatever happens.
+killChildrenOnExit()
 
-const children = new Set()
-function track (child) {
-  children.add(child)
-  child.once('exit', () => children.delete(child))
-  return child
-}
-function killAll () {
-  for (const child of children) child.kill('SIGKILL')
-}
-process.on('exit', killAll)
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    killAll()
-    process.exit(130)
-  })
-}
-
-const CORES = os.availableParallelism?.() ?? os.cpus().length
-const HAS_TASKSET = CORES >= 2 && spawnSync('taskset', ['-c', '1', process.execPath, '-e', ''], { stdio: 'ignore' }).status === 0
 // A smoke run measures nothing worth pinning for, and unpinned servers start faster.
 const CAN_PIN = HAS_TASKSET && !quick
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
 
 /** The command that runs node with `args`, pinned to one core when taskset works. */
 function node (core, args) {
-  return CAN_PIN ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args]
+  return pinned(CAN_PIN, core, process.execPath, args)
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const BEGAN = Date.now()
 const stamp = () => `[${((Date.now() - BEGAN) / 1000).toFixed(1)} s]`
-
-async function freePort () {
-  const server = net.createServer()
-  server.listen(0, HOST)
-  await once(server, 'listening')
-  const { port } = server.address()
-  server.close()
-  await once(server, 'close')
-  return port
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
-
-/** One HTTP request on 127.0.0.1; resolves with status, headers and the body as text. */
-function request (url, { method = 'GET', headers = {}, body, keepAlive = true } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent: keepAlive ? agent : false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => { text += chunk })
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }))
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
-
-function rssBytes (pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m === null ? null : Number(m[1]) * 1024
-  } catch {
-    return null
-  }
-}
-
-/** User + system CPU seconds the process has used, from /proc; null where there is no /proc. */
-function cpuSeconds (pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
-  } catch {
-    return null
-  }
-}
 
 let tmp = ''
 
@@ -204,61 +124,19 @@ async function startServer (name, kind, args = [], { timeoutMs = 60_000 } = {}) 
   return { name, child, url, pid: child.pid }
 }
 
-async function stopServer (server) {
-  if (server.child.exitCode !== null) return
-  const exited = once(server.child, 'exit')
-  server.child.kill('SIGTERM')
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(timer)
-}
-
-/**
- * Runs autocannon in its own process pinned to core 1 against `server`, and measures the server's CPU time
- * over the measured window (after the warm-up).
- */
+/** The scenarios' load, with this run's settings (see runLoads in bench/common.mjs). */
 async function loads (list) {
-  const file = join(tmp, `load-${process.hrtime.bigint()}.json`)
-  writeFileSync(file, JSON.stringify(list.map(({ server, options }) => ({
-    connections: settings.connections,
-    duration: settings.duration,
-    warmup: settings.warmup,
-    // A smoke run counts requests instead: autocannon's clock ticks in whole seconds.
-    ...(quick ? { amount: 300, warmup: 0 } : {}),
-    ...options,
-    url: server.url
-  }))))
-  const [cmd, args] = node(1, [LOAD, file])
-  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] }))
-  const results = []
-  const cpuStart = []
-  let pending = ''
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', (chunk) => {
-    pending += chunk
-    let nl
-    while ((nl = pending.indexOf('\n')) !== -1) {
-      const line = pending.slice(0, nl)
-      pending = pending.slice(nl + 1)
-      const m = /^(measuring|result) (\d+) ?(.*)$/.exec(line)
-      if (m === null) continue
-      const i = Number(m[2])
-      const pid = list[i].server.pid
-      if (m[1] === 'measuring') {
-        cpuStart[i] = cpuSeconds(pid)
-        continue
-      }
-      const cpuEnd = cpuSeconds(pid)
-      const result = JSON.parse(m[3])
-      result.serverCpu = cpuStart[i] == null || cpuEnd === null ? null : (cpuEnd - cpuStart[i]) / result.seconds
-      result.usPerRequest = result.serverCpu === null || result.rps === 0 ? null : (result.serverCpu * 1e6) / result.rps
-      results[i] = result
+  return runLoads(list.map(({ server, options }) => ({
+    server,
+    options: {
+      connections: settings.connections,
+      duration: settings.duration,
+      warmup: settings.warmup,
+      // A smoke run counts requests instead: autocannon's clock ticks in whole seconds.
+      ...(quick ? { amount: 300, warmup: 0 } : {}),
+      ...options
     }
-  })
-  const [code] = await once(child, 'exit')
-  rmSync(file, { force: true })
-  if (code !== 0 || results.length !== list.length) throw new Error(`the load generator failed (exit ${code}) against ${list.map((j) => j.server.name).join(', ')}`)
-  return results
+  })), { dir: tmp, pin: CAN_PIN })
 }
 
 /** One autocannon run against one server. */
@@ -276,12 +154,7 @@ function checkStatuses (label, result, expected) {
 // ---------------------------------------------------------------------------------------------------------
 // Data: the bundled fixtures' credentials, and generated fixture files for many tenants and large tenants.
 
-const ACME = { tenantId: 'eu-west-2_AcmeCorp1', apiSecret: 'acme-api-secret-0001' }
 const GLOBEX = { tenantId: 'us-east-1_GlobexInc', apiSecret: 'globex-api-secret-0002' }
-const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
-// What real Thrive clients send on every request.
-const CLIENT_HEADERS = { accept: 'application/json', 'content-type': 'application/json' }
-const READ_PATH = '/rest/v1/audiences/backend'
 
 /** 1,001 tenants, each with a structure and a child shaped like the bundled "backend" audience. */
 function writeManyTenants (file, count) {
@@ -385,26 +258,6 @@ const raw = {}
 
 function add (key, value) {
   (raw[key] ??= []).push(value)
-}
-
-function stats (values) {
-  const v = values.filter((x) => x !== null && x !== undefined && Number.isFinite(x)).sort((a, b) => a - b)
-  if (v.length === 0) return null
-  const mid = Math.floor(v.length / 2)
-  const median = v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2
-  return { median, min: v[0], max: v[v.length - 1], n: v.length }
-}
-
-function fmt (s, digits, unit = '') {
-  if (s === null) return 'n/a'
-  const f = (x) => x.toFixed(digits)
-  return s.n === 1 || f(s.min) === f(s.max) ? `${f(s.median)}${unit}` : `${f(s.median)}${unit} (${f(s.min)}–${f(s.max)})`
-}
-
-function kfmt (s) {
-  if (s === null) return 'n/a'
-  const f = (x) => x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0)
-  return s.n === 1 ? `${f(s.median)}/s` : `${f(s.median)}/s (${f(s.min)}–${f(s.max)})`
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -718,12 +571,8 @@ function report (generateAvailable) {
   }
 
   const header = ['Figure', 'Value: median (min–max)', 'Ratio to bare Fastify', 'Budget', 'Verdict']
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
   console.log('')
-  console.log(line(header))
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
-  for (const r of rows) console.log(line(r))
+  printTable(header, rows)
   console.log('')
   console.log(`Ratios: throughput is mock req/s ÷ bare req/s measured just before it with the same requests (the token endpoint: with the plain GET); latency, start-up and RSS are mock ÷ bare. ${settings.runs} round(s).`)
   console.log(`"met, scaled": over the stated figure, but within the same multiple of bare Fastify as the budget was of bare Fastify where it was set (start ${REFERENCE.bareStartMs} ms, ${REFERENCE.bareRps / 1000}k req/s, p99 ${REFERENCE.bareP99Ms} ms).`)
