@@ -1,6 +1,6 @@
-// The single-file CLI that scripts/build-bundle.mjs makes: it must behave like dist/cli.js, assets and all.
+// The single-file CLI that scripts/build-bundle.mjs makes (npm test builds it first): it must behave like dist/cli.js,
+// assets and all.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 
@@ -21,8 +21,9 @@ async function run (args: string[]): Promise<{ code: number | null, stdout: stri
   return { code, stdout }
 }
 
-t.test('the bundled CLI serves the API, the OpenAPI document and the docs page, then exits 0 on SIGTERM', { skip: existsSync(BUNDLE) ? false : 'dist/cli.bundle.js not built (node scripts/build-bundle.mjs)' }, async (t) => {
-  const child = spawn(process.execPath, [BUNDLE, '--host', '127.0.0.1', '--port', '0', '--log-level', 'info'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+/** Starts the bundle on a free port; resolves with its URL once it listens, and a stop that sends SIGTERM. */
+async function start (t: { teardown: (fn: () => unknown) => void }, args: string[]): Promise<{ url: string, stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [BUNDLE, '--host', '127.0.0.1', '--port', '0', '--log-level', 'info', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
   t.teardown(() => { child.kill('SIGKILL') })
   let out = ''
@@ -34,7 +35,13 @@ t.test('the bundled CLI serves the API, the OpenAPI document and the docs page, 
       if (m?.[1] !== undefined) { clearTimeout(timer); resolve(m[1]) }
     })
     child.stderr.on('data', (d: Buffer) => { out += d.toString() })
+    exited.then((code) => { clearTimeout(timer); reject(new Error(`the bundle exited with ${code}:\n${out}`)) })
   })
+  return { url, stop: async () => { child.kill('SIGTERM'); return await exited } }
+}
+
+t.test('the bundled CLI serves the API, the OpenAPI document and the docs page, then exits 0 on SIGTERM', async (t) => {
+  const { url, stop } = await start(t, [])
 
   const audience = await fetch(`${url}/rest/v1/audiences/backend`, { headers: { authorization: BASIC } })
   t.equal(audience.status, 200)
@@ -53,31 +60,17 @@ t.test('the bundled CLI serves the API, the OpenAPI document and the docs page, 
   t.equal(yaml.status, 200)
   t.match(await yaml.text(), /^openapi: 3\.0\.3/m)
 
-  child.kill('SIGTERM')
-  t.equal(await exited, 0)
+  t.equal(await stop(), 0)
 })
 
-t.test('the bundled CLI generates audiences with faker, which it loads from node_modules', { skip: existsSync(BUNDLE) ? false : 'dist/cli.bundle.js not built' }, async (t) => {
-  const child = spawn(process.execPath, [BUNDLE, '--host', '127.0.0.1', '--port', '0', '--fixtures', 'none', '--generate', '50', '--seed', '7', '--log-level', 'info'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  t.teardown(() => { child.kill('SIGKILL') })
-  let out = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the bundle did not start:\n${out}`)), 20_000)
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-      if (m?.[1] !== undefined) { clearTimeout(timer); resolve(m[1]) }
-    })
-    child.stderr.on('data', (d: Buffer) => { out += d.toString() })
-  })
+t.test('the bundled CLI generates audiences with faker, which it loads from node_modules', async (t) => {
+  const { url, stop } = await start(t, ['--fixtures', 'none', '--generate', '50', '--seed', '7'])
   const health = await fetch(`${url}/__mock/health`)
   t.match(await health.json(), { status: 'ok', tenants: 1, audiences: 50 })
-  child.kill('SIGTERM')
-  t.equal(await exited, 0)
+  t.equal(await stop(), 0)
 })
 
-t.test('the bundled CLI prints its version and help', { skip: existsSync(BUNDLE) ? false : 'dist/cli.bundle.js not built' }, async (t) => {
+t.test('the bundled CLI prints its version and help', async (t) => {
   const version = await run(['--version'])
   t.equal(version.code, 0)
   t.match(version.stdout.trim(), /^\d+\.\d+\.\d+/)
