@@ -5,7 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 
@@ -67,7 +67,6 @@ export const SECRETS = [TENANT_A.apiSecret, TENANT_B.apiSecret, SINK.apiSecret, 
 export const basic = (user, pass) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`
 export const BASIC_A = basic(TENANT_A.tenantId, TENANT_A.apiSecret)
 
-/** Starts dist/cli.js on a free port with the given fixture; resolves once it listens. */
 /** A port that was free a moment ago: the server's own log line is not printed below level info. */
 export async function freePort () {
   const probe = net.createServer()
@@ -77,12 +76,13 @@ export async function freePort () {
   return port
 }
 
-export async function startServer ({ extraTenants = [], logLevel = 'warn', args = [] } = {}) {
+/** Starts the CLI (dist/cli.js unless `cli` names another build) on a free port with the given fixture; resolves once it listens. */
+export async function startServer ({ extraTenants = [], logLevel = 'warn', args = [], cli = CLI } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'thrive-mock-fuzz-'))
   const file = join(dir, 'tenants.json')
   writeFileSync(file, JSON.stringify(fixture(extraTenants)))
   const port = await freePort()
-  const child = spawn(process.execPath, [CLI, '--host', HOST, '--port', String(port), '--fixtures', file, '--log-level', logLevel, '--token-signing-key', SIGNING_KEY, '--token-issuer', ISSUER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [cli, '--host', HOST, '--port', String(port), '--fixtures', file, '--log-level', logLevel, '--token-signing-key', SIGNING_KEY, '--token-issuer', ISSUER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let errorLines = 0
   const onData = (d) => {
@@ -545,8 +545,8 @@ function judge (c, res, tally) {
   return problems
 }
 
-export async function fuzz ({ requests, seed, concurrency, log = () => {} }) {
-  const server = await startServer()
+export async function fuzz ({ requests, seed, concurrency, cli = CLI, log = () => {} }) {
+  const server = await startServer({ cli })
   const { parsePrefer } = await import(pathToFileURL(join(ROOT, 'dist', 'faults', 'prefer.js')).href)
   const started = Date.now()
   const rssStart = server.rssMB()
@@ -634,11 +634,12 @@ const USAGE = `Usage: npm run fuzz -- [options]   (npm run fuzz builds first; no
   --requests <n>     How many requests to send (default 12000)
   --seed <n>         PRNG seed; the same seed sends the same requests (default 1)
   --concurrency <n>  Requests in flight at once (default 16)
+  --cli <file>       The CLI to fuzz (default dist/cli.js; dist/cli.bundle.js is the one the package ships)
   --json             Print the summary as one JSON line (for tests)
   --help             Show this help`
 
 async function main () {
-  const { values } = parseArgs({ options: { requests: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } })
+  const { values } = parseArgs({ options: { requests: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, cli: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } })
   if (values.help) {
     console.log(USAGE)
     return 0
@@ -648,9 +649,9 @@ async function main () {
     if (!/^\d+$/.test(v)) throw new Error(`--${name} must be a whole number, got "${v}"`)
     return Number(v)
   }
-  const options = { requests: int(values.requests, 12_000, 'requests'), seed: int(values.seed, 1, 'seed'), concurrency: Math.max(1, int(values.concurrency, 16, 'concurrency')) }
+  const options = { requests: int(values.requests, 12_000, 'requests'), seed: int(values.seed, 1, 'seed'), concurrency: Math.max(1, int(values.concurrency, 16, 'concurrency')), cli: values.cli === undefined ? CLI : resolvePath(values.cli) }
   const log = values.json ? () => {} : (line) => console.log(line)
-  log(`fuzz: ${options.requests} requests, seed ${options.seed}, ${options.concurrency} at a time, against ${CLI}`)
+  log(`fuzz: ${options.requests} requests, seed ${options.seed}, ${options.concurrency} at a time, against ${options.cli}`)
   const s = await fuzz({ ...options, log })
   const ok = s.crashes === 0 && s.unexpected5xx === 0 && s.violations === 0 && s.healthy && s.exitCode === 0
   if (values.json) {
