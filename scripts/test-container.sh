@@ -62,6 +62,17 @@ bounded() {
 # ---------------------------------------------------------------------------
 # cleanup: everything created by this run, bounded in time
 # ---------------------------------------------------------------------------
+# stop_pid PID TRIES: SIGTERM, then up to TRIES half-second waits; fails if the process is still there.
+stop_pid() {
+  local pid=$1 tries=$2 i
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < tries; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.5
+  done
+  ! kill -0 "$pid" 2>/dev/null
+}
+
 cleanup() {
   local rc=$?
   set +e
@@ -69,13 +80,7 @@ cleanup() {
   # A signal may arrive inside a step whose output goes to a log file.
   exec 1>&3 2>&4
   if [[ -n $BG_PID ]] && kill -0 "$BG_PID" 2>/dev/null; then
-    kill -TERM "$BG_PID" 2>/dev/null
-    local j
-    for ((j = 0; j < 20; j++)); do
-      kill -0 "$BG_PID" 2>/dev/null || break
-      sleep 0.5
-    done
-    kill -KILL "$BG_PID" 2>/dev/null
+    stop_pid "$BG_PID" 20 || kill -KILL "$BG_PID" 2>/dev/null
   fi
   if [[ $rc -ne 0 && -n $WORK && -S $WORK/docker.sock ]]; then
     if [[ -n $CONTAINER ]]; then
@@ -97,13 +102,7 @@ cleanup() {
     timeout 60 docker rmi -f "$IMAGE_TAG" "$BASE_TAG" >/dev/null 2>&1
   fi
   if [[ -n $DOCKERD_PID ]] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
-    kill -TERM "$DOCKERD_PID" 2>/dev/null
-    local i
-    for ((i = 0; i < 30; i++)); do
-      kill -0 "$DOCKERD_PID" 2>/dev/null || break
-      sleep 0.5
-    done
-    if kill -0 "$DOCKERD_PID" 2>/dev/null; then
+    if ! stop_pid "$DOCKERD_PID" 30; then
       log "dockerd ($DOCKERD_PID) did not stop in 15 s; killing it"
       kill -KILL "$DOCKERD_PID" 2>/dev/null
       sleep 1

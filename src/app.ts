@@ -28,6 +28,11 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', impor
 /** Never logged, whatever a log line carries. */
 export const REDACT = ['req.headers.authorization', 'req.headers["x-mock-admin-token"]', 'req.body.client_secret', 'headers.authorization']
 
+/** The pino configuration for a config's log level, secrets redacted; `extra` adds to it (e.g. a transport). */
+export function loggerOptions (config: Pick<Config, 'logLevel'>, extra: Record<string, unknown> = {}) {
+  return { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, ...extra }
+}
+
 export interface BuildOptions {
   /** A pino logger configuration or destination; by default the level from config, to stdout. */
   logger?: FastifyServerOptions['logger']
@@ -49,10 +54,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const seed = await buildSeed(config)
 
   const app = Fastify({
-    logger: options.logger ?? {
-      level: config.logLevel,
-      redact: { paths: REDACT, censor: '[redacted]' }
-    },
+    logger: options.logger ?? loggerOptions(config),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: LIMITS.maxParamLength },
     bodyLimit: LIMITS.bodyLimit,
     requestTimeout: LIMITS.requestTimeoutMs,

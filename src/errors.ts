@@ -59,6 +59,11 @@ export const InsufficientScopeError = createError(
 export function notFoundMessage (idOrReference: string): string {
   return `No audience with id or reference "${idOrReference}" exists in this tenant`
 }
+export const UnknownTenantError = createError(
+  'THRIVE_MOCK_UNKNOWN_TENANT',
+  'Unknown tenant "%s"',
+  400
+)
 export const RouteNotFoundError = createError(
   'THRIVE_MOCK_ROUTE_NOT_FOUND',
   'Route %s %s not found',

@@ -1,21 +1,16 @@
 // The only place that touches the process: builds the app, listens, and drains on SIGTERM/SIGINT.
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
-import { buildApp, REDACT } from './app.js'
+import { buildApp, loggerOptions } from './app.js'
 import type { Config } from './config.js'
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 export const SHUTDOWN_GRACE_MS = 10_000
 
 export async function startServer (config: Config): Promise<FastifyInstance> {
-  const app = await buildApp(config, {
-    logger: {
-      level: config.logLevel,
-      redact: { paths: REDACT, censor: '[redacted]' },
-      // JSON for machines; readable lines when a person is watching the terminal.
-      ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
-    }
-  })
+  // JSON for machines; readable lines when a person is watching the terminal.
+  const pretty = { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+  const app = await buildApp(config, { logger: loggerOptions(config, process.stdout.isTTY ? pretty : {}) })
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async function ({ signal, err }) {
     app.log.info({ signal, err }, 'shutting down: draining in-flight requests')
     await app.close()

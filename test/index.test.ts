@@ -31,6 +31,8 @@ t.test('getToken runs the client-credentials grant; advanceClock expires the tok
   t.equal((await read()).status, 401)
   server.armFault({ match: { tenantId: TENANT_B.tenantId }, effect: { status: 500 } })
   // The token request and the first read are tenant A's; the 401 had no verified tenant.
+  t.throws(() => server.reset('eu-west-2_Nobody00'), { message: 'Unknown tenant "eu-west-2_Nobody00"' }, 'a tenant typo is an error, not a reset of nothing')
+  t.equal(server.requests({ tenantId: TENANT_A.tenantId }).length, 2, 'the failed reset removed nothing')
   t.same(server.reset(TENANT_A.tenantId), { faultsRemoved: 0, requestsRemoved: 2, clockReset: false })
   t.equal(server.clearFaults(), 1)
   t.same(server.reset(), { faultsRemoved: 0, requestsRemoved: 1, clockReset: true })
