@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from './app.js'
 import { defaultConfig, type Config, type LogLevel } from './config.js'
+import { authenticateClient, grantScopes, tokenResponse } from './client-credentials.js'
+import type { OAuthError } from './oauth-errors.js'
 import { resetState, type ResetResult } from './reset.js'
 import type { FixtureSource } from './store/load-fixtures.js'
 import type { FaultRule, FaultRuleInput } from './schemas/faults.js'
@@ -10,6 +12,8 @@ import type { JournalEntry, JournalQuery } from './store/journal.js'
 export { buildApp, VERSION } from './app.js'
 export { defaultConfig, parseCli, ConfigError, type Config } from './config.js'
 export { DataFileError } from './data-file.js'
+export { FaultLimitError, FaultRuleError } from './faults/engine.js'
+export { NoConnectionError } from './plugins/faults.js'
 export { GENERATED_TENANT } from './store/seed.js'
 export type { Audience } from './schemas/audience.js'
 export type { FaultRule, FaultRuleInput, FaultEffect, FaultMatch } from './schemas/faults.js'
@@ -42,6 +46,12 @@ export interface TokenOptions {
   /** The tenant in the token URL: the client's own. */
   tenantId: string
   scope?: string
+  /**
+   * Send a real token request to the server, so that armed fault rules and the journal see it
+   * (a transport fault then rejects with the network error). Default false: the grant runs in-process, outside
+   * the fault rules and the journal, so a test's setup never uses up or trips the faults it armed for its client.
+   */
+  overHttp?: boolean
 }
 
 export interface MockServer {
@@ -51,8 +61,9 @@ export interface MockServer {
   app: FastifyInstance
   /** An `Authorization: Basic …` value for a tenant. */
   basicAuth: (tenantId: string, apiSecret: string) => string
-  /** Runs the client-credentials grant and returns the access token. */
+  /** Runs the client-credentials grant and returns the access token; rejects with the OAuth error when it fails. */
   getToken: (options: TokenOptions) => Promise<string>
+  /** Arms a rule with the same checks as `POST /__mock/faults`; throws FaultRuleError or FaultLimitError. */
   armFault: (rule: FaultRuleInput) => FaultRule
   clearFaults: (tenantId?: string) => number
   requests: (query?: JournalQuery) => JournalEntry[]
@@ -98,14 +109,23 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
     port,
     app,
     basicAuth: (tenantId, apiSecret) => `Basic ${Buffer.from(`${tenantId}:${apiSecret}`).toString('base64')}`,
-    async getToken ({ clientId, clientSecret, tenantId, scope }) {
-      const res = await app.inject({
-        method: 'POST',
-        url: `/oauth2/token/${encodeURIComponent(tenantId)}`,
-        payload: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(scope === undefined ? {} : { scope }) }
-      })
-      if (res.statusCode !== 200) throw new Error(`token request failed: ${res.statusCode} ${res.body}`)
-      return (res.json() as { access_token: string }).access_token
+    async getToken ({ clientId, clientSecret, tenantId, scope, overHttp = false }) {
+      if (overHttp) {
+        const res = await fetch(`${url}/oauth2/token/${encodeURIComponent(tenantId)}`, {
+          method: 'POST',
+          body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(scope === undefined ? {} : { scope }) })
+        })
+        const body = await res.text()
+        if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${body}`)
+        return (JSON.parse(body) as { access_token: string }).access_token
+      }
+      try {
+        const allowed = authenticateClient(app.store, tenantId, { clientId, clientSecret })
+        return tokenResponse(app.tokens, tenantId, clientId, grantScopes(scope, allowed)).access_token
+      } catch (err) {
+        const { statusCode, code, message } = err as OAuthError
+        throw new Error(`token request failed: ${statusCode} ${JSON.stringify({ error: code, error_description: message })}`)
+      }
     },
     armFault: (rule) => app.faults.add(rule),
     clearFaults: (tenantId) => app.faults.clear(tenantId),

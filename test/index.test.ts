@@ -30,10 +30,10 @@ t.test('getToken runs the client-credentials grant; advanceClock expires the tok
   server.advanceClock(120_000)
   t.equal((await read()).status, 401)
   server.armFault({ match: { tenantId: TENANT_B.tenantId }, effect: { status: 500 } })
-  // The token request and the first read are tenant A's; the 401 had no verified tenant.
+  // getToken runs the grant in-process, outside the journal; the first read is tenant A's, the 401 had no verified tenant.
   t.throws(() => server.reset('eu-west-2_Nobody00'), { message: 'Unknown tenant "eu-west-2_Nobody00"' }, 'a tenant typo is an error, not a reset of nothing')
-  t.equal(server.requests({ tenantId: TENANT_A.tenantId }).length, 2, 'the failed reset removed nothing')
-  t.same(server.reset(TENANT_A.tenantId), { faultsRemoved: 0, requestsRemoved: 2, clockReset: false })
+  t.same(server.requests({ tenantId: TENANT_A.tenantId }).map((r) => [r.method, r.path, r.status]), [['GET', '/audiences/backend', 200]], 'the failed reset removed nothing')
+  t.same(server.reset(TENANT_A.tenantId), { faultsRemoved: 0, requestsRemoved: 1, clockReset: false })
   t.equal(server.clearFaults(), 1)
   t.same(server.reset(), { faultsRemoved: 0, requestsRemoved: 1, clockReset: true })
   t.equal((await read()).status, 200, 'the clock is back to real time')
@@ -78,4 +78,73 @@ t.test('with no options it serves the bundled fixtures on a free loopback port',
   t.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/)
   const res = await fetch(`${server.url}/rest/v1/audiences/engineering`, { headers: { authorization: server.basicAuth('eu-west-2_AcmeCorp1', 'acme-api-secret-0001') } })
   t.match(await res.json(), { id: '63f8c5361b9c80d3274be7ca', name: 'Engineering' })
+})
+
+t.test('transport faults met without a real connection fail the call with a reason; the process and the server carry on', async (t) => {
+  const server = await startMockServer({ fixtures: FIXTURE })
+  let closed = false
+  t.teardown(async () => { if (!closed) await server.close() })
+  const headers = { authorization: server.basicAuth(TENANT_A.tenantId, TENANT_A.apiSecret) }
+  for (const transport of ['reset', 'hang', 'empty'] as const) {
+    const rule = server.armFault({ match: { tenantId: TENANT_A.tenantId }, effect: { transport }, times: 1 })
+    await t.rejects(server.app.inject({ url: '/rest/v1/audiences/backend', headers }), {
+      name: 'NoConnectionError',
+      message: `fault ${rule.id} (transport "${transport}") needs a real connection, and this request has none (app.inject()): send the request over HTTP to the server's URL to test transport faults`
+    }, `inject meets "${transport}"`)
+    t.same(server.requests({ tenantId: TENANT_A.tenantId, limit: 1 }).map((r) => [r.status, r.fault, r.transport]), [[null, rule.id, transport]], `"${transport}" is journaled`)
+  }
+  t.equal((await server.app.inject({ url: '/rest/v1/audiences/backend', headers })).statusCode, 200, 'the next injected request is served')
+  t.equal((await fetch(`${server.url}/rest/v1/audiences/backend`, { headers })).status, 200, 'and so is one over HTTP')
+  t.same(server.reset(), { faultsRemoved: 0, requestsRemoved: 5, clockReset: true }, 'reset settles')
+  await server.close()
+  closed = true
+  t.pass('close settles')
+})
+
+t.test('getToken runs the grant in-process, outside fault rules and the journal, unless asked to go over HTTP', async (t) => {
+  const server = await startMockServer({ fixtures: FIXTURE })
+  t.teardown(server.close)
+  const client = { clientId: 'a-reader', clientSecret: 'a-reader-secret', tenantId: TENANT_A.tenantId }
+  const hang = server.armFault({ match: { tenantId: TENANT_A.tenantId, route: 'getAccessToken' }, effect: { transport: 'hang', hangMs: 50 }, times: 1 })
+  const token = await server.getToken(client)
+  const read = await fetch(`${server.url}/rest/v1/audiences/backend`, { headers: { authorization: `Bearer ${token}` } })
+  t.equal(read.status, 200, 'the in-process token works')
+  t.match(server.app.faults.get(hang.id), { fired: 0, remaining: 1 }, 'the rule armed for the client was not used up')
+  t.same(server.requests({ tenantId: TENANT_A.tenantId }).map((r) => r.path), ['/rest/v1/audiences/backend'], 'only the read is journaled')
+  await t.rejects(server.getToken({ ...client, scope: 'api/write' }), { message: 'token request failed: 400 {"error":"invalid_scope","error_description":"scope not allowed for this client: api/write (allowed: api/read)"}' })
+
+  await t.rejects(server.getToken({ ...client, overHttp: true }), { message: 'fetch failed' }, 'over HTTP, the hang rule closes the connection')
+  server.armFault({ match: { tenantId: TENANT_A.tenantId, route: 'getAccessToken' }, effect: { transport: 'reset' }, times: 1 })
+  await t.rejects(server.getToken({ ...client, overHttp: true }), { message: 'fetch failed' }, 'and a reset rule resets it')
+  server.armFault({ match: { tenantId: TENANT_A.tenantId, route: 'getAccessToken' }, effect: { status: 503 }, times: 1 })
+  await t.rejects(server.getToken({ ...client, overHttp: true }), { message: /^token request failed: 503 \{"error":"temporarily_unavailable"/ })
+  const viaHttp = await server.getToken({ ...client, scope: 'api/read', overHttp: true })
+  t.equal((await fetch(`${server.url}/rest/v1/audiences/backend`, { headers: { authorization: `Bearer ${viaHttp}` } })).status, 200)
+  t.same(server.requests({ tenantId: TENANT_A.tenantId }).slice(0, 4).map((r) => [r.path, r.status, r.transport]), [
+    ['/rest/v1/audiences/backend', 200, null],
+    [`/oauth2/token/${TENANT_A.tenantId}`, 200, null],
+    [`/oauth2/token/${TENANT_A.tenantId}`, 503, null],
+    [`/oauth2/token/${TENANT_A.tenantId}`, null, 'reset']
+  ], 'over HTTP, the token requests are journaled')
+})
+
+t.test('armFault and startMockServer({faults}) validate rules as POST /__mock/faults does', async (t) => {
+  const server = await startMockServer({ fixtures: FIXTURE })
+  t.teardown(server.close)
+  const tenantId = TENANT_A.tenantId
+  const bad: Array<[unknown, string]> = [
+    [{ match: { tenantId }, effect: { status: 418 } }, 'effect.status'],
+    [{ match: { tenantId }, effect: { status: 200 } }, 'effect.status'],
+    [{ match: { tenantId }, effect: { status: 500 }, times: 0 }, 'times'],
+    [{ match: { tenantId }, effect: { status: 500 }, times: -1 }, 'times'],
+    [{ match: { tenantId }, effect: { status: 500 }, probability: 7 }, 'probability'],
+    [{ match: { tenantId }, effect: { status: 500 }, extra: true }, 'extra'],
+    [{ match: { tenantId }, effect: { transport: 'explode' } }, 'effect.transport']
+  ]
+  for (const [rule, field] of bad) {
+    t.throws(() => server.armFault(rule as never), { name: 'FaultRuleError', field }, `armFault: ${JSON.stringify(rule)}`)
+    await t.rejects(startMockServer({ fixtures: FIXTURE, faults: [rule as never] }), { name: 'FaultRuleError', field }, `startMockServer: ${JSON.stringify(rule)}`)
+  }
+  t.same(server.app.faults.list(), [])
+  t.equal((await fetch(`${server.url}/rest/v1/audiences/backend`, { headers: { authorization: server.basicAuth(tenantId, TENANT_A.apiSecret) } })).status, 200)
 })

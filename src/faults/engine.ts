@@ -1,7 +1,9 @@
 // The fault rule set: armed rules indexed by tenant, matched on every API and token request.
 import { randomBytes } from 'node:crypto'
+import { Compile } from 'typebox/compile'
 import { CLOCK_RANGE, type MockClock } from '../clock.js'
-import type { FaultEffect, FaultRule, FaultRuleInput } from '../schemas/faults.js'
+import { firstProblem, toJsonPath } from '../data-file.js'
+import { FaultRuleInput, RULE_LIMITS, type FaultEffect, type FaultRule } from '../schemas/faults.js'
 
 /** What a request looks like to a rule. */
 export interface FaultContext {
@@ -9,6 +11,7 @@ export interface FaultContext {
   clientId: string | null
   method: string
   operation: string | undefined
+  /** The request path without its query, as it came (percent-encoded). */
   path: string
   /** The audience the request is about, resolved to its id when it exists. */
   audienceId: string | null
@@ -21,14 +24,40 @@ export interface FiredFault {
   delayMs: number
 }
 
-/** A rule problem that JSON Schema cannot express; the route answers 400 with it. */
+/** A rule that breaks the schema or a rule the schema cannot express; the route answers 400 with it. */
 export class FaultRuleError extends Error {
+  override name = 'FaultRuleError'
   readonly field: string
   readonly problem: string
   constructor (field: string, problem: string) {
     super(`${field}: ${problem}`)
     this.field = field
     this.problem = problem
+  }
+}
+
+/** Arming one more rule would pass a cap on how many may be armed; the route answers 409 with it. */
+export class FaultLimitError extends Error {
+  override name = 'FaultLimitError'
+}
+
+const checkSchema = Compile(FaultRuleInput)
+
+/**
+ * A path as rules compare it: percent-decoded (so `sales%2Femea` and `%62ackend` read as what they name) and
+ * without one trailing slash, which the router ignores too. A path that does not decode is compared as sent.
+ */
+export function normalisePath (path: string): string {
+  const decoded = decodePath(path)
+  return decoded.length > 1 && decoded.endsWith('/') ? decoded.slice(0, -1) : decoded
+}
+
+function decodePath (path: string): string {
+  if (!path.includes('%')) return path
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    return path
   }
 }
 
@@ -50,6 +79,9 @@ interface ArmedRule {
   random: () => number
   /** Resolves a rule's audienceId (id or reference) to an id, per request tenant. */
   audienceKey: string | null
+  /** match.path normalised; for a prefix rule, the prefix without its `*`. */
+  pathKey: string | null
+  pathIsPrefix: boolean
   seq: number
 }
 
@@ -73,9 +105,14 @@ export class FaultEngine {
     this.#options = options
   }
 
-  /** The first problem JSON Schema cannot express, or null when the rule is sound. */
-  check (input: FaultRuleInput): FaultRuleError | null {
-    const { match, effect } = input
+  /**
+   * The first problem with a rule, or null when it is sound: the schema first, then what the schema cannot
+   * express. Every way in (HTTP, the library, the faults file) arms through here, so all get the same checks.
+   */
+  check (input: unknown): FaultRuleError | null {
+    const invalid = firstProblem(checkSchema, input)
+    if (invalid !== null) return new FaultRuleError(invalid[0] === '' ? 'rule' : toJsonPath(invalid[0], '').slice(1), invalid[1])
+    const { match, effect } = input as FaultRuleInput
     const problems: Array<[boolean, string, string]> = [
       [match.allTenants === true && match.tenantId !== undefined, 'match', 'give either tenantId or allTenants: true, not both'],
       [match.allTenants !== true && match.tenantId === undefined, 'match.tenantId', 'is required, so that one suite\'s faults never touch another\'s; set match.allTenants: true to target every tenant'],
@@ -86,16 +123,25 @@ export class FaultEngine {
       [effect.jitterMs !== undefined && effect.delayMs === undefined, 'effect.jitterMs', 'only applies with delayMs'],
       [effect.retryAfterSeconds !== undefined && effect.status !== 429 && effect.status !== 503, 'effect.retryAfterSeconds', 'only applies to status 429 or 503'],
       [effect.message !== undefined && effect.status === undefined, 'effect.message', 'only applies with status'],
-      [input.ttlMs !== undefined && this.#clock.now() + input.ttlMs > CLOCK_RANGE.maxMs, 'ttlMs', 'would expire after 9999-12-31T23:59:59.999Z, the last instant the mock clock can show']
+      [(input as FaultRuleInput).ttlMs !== undefined && this.#clock.now() + ((input as FaultRuleInput).ttlMs as number) > CLOCK_RANGE.maxMs, 'ttlMs', 'would expire after 9999-12-31T23:59:59.999Z, the last instant the mock clock can show']
     ]
     const found = problems.find(([bad]) => bad)
     return found === undefined ? null : new FaultRuleError(found[1], found[2])
   }
 
+  /** Arms a rule; throws FaultRuleError for a bad rule and FaultLimitError when a cap is reached. */
   add (input: FaultRuleInput): FaultRule {
     const problem = this.check(input)
     if (problem !== null) throw problem
     const { match, effect } = input
+    this.#prune()
+    const tenantCount = match.tenantId === undefined ? 0 : this.#byTenant.get(match.tenantId)?.length ?? 0
+    if (tenantCount >= RULE_LIMITS.perTenant) {
+      throw new FaultLimitError(`tenant "${match.tenantId as string}" already has ${RULE_LIMITS.perTenant} armed fault rules, the most one tenant may have: remove some first (DELETE /__mock/faults?tenantId=…)`)
+    }
+    if (this.#count() >= RULE_LIMITS.total) {
+      throw new FaultLimitError(`${RULE_LIMITS.total} fault rules are armed, the most this server holds: remove some first (DELETE /__mock/faults)`)
+    }
     const now = this.#clock.now()
     const seed = input.seed ?? randomBytes(4).readUInt32BE(0)
     this.#sequence += 1
@@ -116,7 +162,10 @@ export class FaultEngine {
     const audienceKey = match.audienceId === undefined || match.tenantId === undefined
       ? match.audienceId ?? null
       : this.#options.resolveAudience(match.tenantId, match.audienceId) ?? match.audienceId
-    const armed: ArmedRule = { rule, expiresAtMs: input.ttlMs === undefined ? null : now + input.ttlMs, random: prng(seed), audienceKey, seq: this.#sequence }
+    const pathIsPrefix = match.path?.endsWith('*') ?? false
+    // A prefix keeps its trailing slash, so `/a/*` never matches `/ab`.
+    const pathKey = match.path === undefined ? null : pathIsPrefix ? decodePath(match.path.slice(0, -1)) : normalisePath(match.path)
+    const armed: ArmedRule = { rule, expiresAtMs: input.ttlMs === undefined ? null : now + input.ttlMs, random: prng(seed), audienceKey, pathKey, pathIsPrefix, seq: this.#sequence }
     if (match.tenantId === undefined) this.#global.push(armed)
     else this.#byTenant.set(match.tenantId, [...(this.#byTenant.get(match.tenantId) ?? []), armed])
     return structuredClone(rule)
@@ -129,32 +178,45 @@ export class FaultEngine {
 
   /** The first armed rule that matches and fires, or null. Counts the fire and retires spent rules. */
   match (ctx: FaultContext): FiredFault | null {
-    const tenantRules = this.#byTenant.get(ctx.tenantId)
+    const tenantRules = this.#byTenant.get(ctx.tenantId) ?? []
+    const global = this.#global
     const now = this.#clock.now()
-    for (const list of [tenantRules, this.#global]) {
-      if (list === undefined) continue
-      for (const armed of list) {
-        if (armed.expiresAtMs !== null && armed.expiresAtMs <= now) continue
-        if (!this.#matches(armed, ctx)) continue
-        const { rule } = armed
-        // Each matching request draws once, so a seed gives the same fire/skip sequence every run.
-        if (rule.probability !== undefined && armed.random() >= rule.probability) continue
-        rule.fired += 1
-        if (rule.remaining !== null) rule.remaining -= 1
-        if (rule.remaining === 0) this.#retire(armed)
-        const jitter = rule.effect.jitterMs === undefined ? 0 : Math.floor(armed.random() * (rule.effect.jitterMs + 1))
-        return { id: rule.id, effect: rule.effect, delayMs: (rule.effect.delayMs ?? 0) + jitter }
+    const path = normalisePath(ctx.path)
+    // Both lists are in arming order; walking them as one merged list keeps "the first rule armed wins" true
+    // whether a rule names the tenant or every tenant.
+    let t = 0
+    let g = 0
+    while (t < tenantRules.length || g < global.length) {
+      const nextTenant = tenantRules[t]
+      const nextGlobal = global[g]
+      let armed: ArmedRule
+      if (nextGlobal === undefined || (nextTenant !== undefined && nextTenant.seq < nextGlobal.seq)) {
+        armed = nextTenant as ArmedRule
+        t += 1
+      } else {
+        armed = nextGlobal
+        g += 1
       }
+      if (armed.expiresAtMs !== null && armed.expiresAtMs <= now) continue
+      if (!this.#matches(armed, ctx, path)) continue
+      const { rule } = armed
+      // Each matching request draws once, so a seed gives the same fire/skip sequence every run.
+      if (rule.probability !== undefined && armed.random() >= rule.probability) continue
+      rule.fired += 1
+      if (rule.remaining !== null) rule.remaining -= 1
+      if (rule.remaining === 0) this.#retire(armed)
+      const jitter = rule.effect.jitterMs === undefined ? 0 : Math.floor(armed.random() * (rule.effect.jitterMs + 1))
+      return { id: rule.id, effect: rule.effect, delayMs: (rule.effect.delayMs ?? 0) + jitter }
     }
     return null
   }
 
-  #matches (armed: ArmedRule, ctx: FaultContext): boolean {
+  #matches (armed: ArmedRule, ctx: FaultContext, path: string): boolean {
     const m = armed.rule.match
     if (m.clientId !== undefined && m.clientId !== ctx.clientId) return false
     if (m.method !== undefined && m.method !== ctx.method) return false
     if (m.route !== undefined && m.route !== ctx.operation) return false
-    if (m.path !== undefined && !(m.path.endsWith('*') ? ctx.path.startsWith(m.path.slice(0, -1)) : ctx.path === m.path)) return false
+    if (armed.pathKey !== null && !(armed.pathIsPrefix ? path.startsWith(armed.pathKey) : path === armed.pathKey)) return false
     if (armed.audienceKey !== null) {
       if (ctx.audienceId === null) return false
       // Global rules name an audience without a tenant, so resolve it in the request's tenant.
@@ -173,6 +235,12 @@ export class FaultEngine {
     const left = (this.#byTenant.get(tenantId) as ArmedRule[]).filter((a) => a !== armed)
     if (left.length === 0) this.#byTenant.delete(tenantId)
     else this.#byTenant.set(tenantId, left)
+  }
+
+  #count (): number {
+    let count = this.#global.length
+    for (const list of this.#byTenant.values()) count += list.length
+    return count
   }
 
   #prune (): void {
@@ -203,7 +271,7 @@ export class FaultEngine {
   /** Removes every rule, or only one tenant's; returns how many went. */
   clear (tenantId?: string): number {
     if (tenantId === undefined) {
-      const count = this.#global.length + [...this.#byTenant.values()].reduce((n, l) => n + l.length, 0)
+      const count = this.#count()
       this.#global = []
       this.#byTenant.clear()
       return count

@@ -1,15 +1,16 @@
 // Fault injection on API and token routes: Prefer headers and armed rules, applied after authentication.
+import { Socket } from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
-import { Compile } from 'typebox/compile'
-import { DataFileError, readJsonFile, toJsonPath, firstProblem } from '../data-file.js'
+import { DataFileError, readJsonFile } from '../data-file.js'
 import { FaultEngine, type FiredFault } from '../faults/engine.js'
 import { parsePrefer, PreferError } from '../faults/prefer.js'
 import { OAuthError, sendOAuthError } from '../oauth-errors.js'
-import { FaultRuleInput, MAX_HANG_MS, type FaultEffect } from '../schemas/faults.js'
+import { MAX_HANG_MS, type FaultEffect, type FaultRuleInput } from '../schemas/faults.js'
 import type { OAuthErrorCode } from '../schemas/oauth.js'
 import { pathOf } from '../store/journal.js'
 import { sendError } from './errors.js'
+import type { Principal } from './authentication.js'
 
 /** What the journal and the request log know about a request beyond Fastify's own fields. */
 export interface RequestTrace {
@@ -22,7 +23,13 @@ export interface RequestTrace {
 declare module 'fastify' {
   interface FastifyInstance {
     faults: FaultEngine
+    /** The preValidation hook of API routes, which have authenticated the caller by then. */
     applyFaults: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
+    /**
+     * For a route that authenticates in its handler (the token route): applies the faults of the tenant and client
+     * it has authenticated. Afterwards the handler stops if `reply.sent` is true.
+     */
+    applyFaultsFor: (request: FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) => Promise<void>
   }
   interface FastifyRequest {
     trace: RequestTrace | null
@@ -54,35 +61,18 @@ function oauthCode (status: number): OAuthErrorCode {
   return status >= 500 ? 'server_error' : 'invalid_request'
 }
 
-const checkRule = Compile(FaultRuleInput)
-
-/** Fault rules from a JSON file (an array, or {"rules": [...]}), for docker-compose use. */
-export function loadFaultsFile (file: string): FaultRuleInput[] {
-  const data = readJsonFile('faults file', file)
-  const rules = Array.isArray(data) ? data : (data as { rules?: unknown } | null)?.rules
-  if (!Array.isArray(rules)) throw new DataFileError('faults file', file, '$', 'expected an array of fault rules, or {"rules": [...]}')
-  const root = Array.isArray(data) ? '$' : '$.rules'
-  return rules.map((rule, i) => {
-    const problem = firstProblem(checkRule, rule)
-    if (problem !== null) throw new DataFileError('faults file', file, toJsonPath(problem[0], `${root}[${i}]`), problem[1])
-    return rule as FaultRuleInput
-  })
+/** A transport fault met by a request that has no real connection to break (app.inject()). */
+export class NoConnectionError extends Error {
+  override name = 'NoConnectionError'
 }
 
-/** The client id a token request is made by, from Basic or the body, for matching only (never trusted). */
-function tokenClientId (request: FastifyRequest): string | null {
-  const header = request.headers.authorization
-  if (header !== undefined && /^basic /i.test(header)) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8')
-    const user = decoded.slice(0, Math.max(0, decoded.indexOf(':')))
-    try {
-      return decodeURIComponent(user.replaceAll('+', ' '))
-    } catch {
-      return user
-    }
-  }
-  const id = (request.body as { client_id?: unknown } | undefined)?.client_id
-  return typeof id === 'string' ? id : null
+/** Fault rules from a JSON file (an array, or {"rules": [...]}), for docker-compose use; checked when armed. */
+export function loadFaultsFile (file: string): { rules: unknown[], root: string } {
+  const data = readJsonFile('faults file', file)
+  if (Array.isArray(data)) return { rules: data, root: '$' }
+  const rules = (data as { rules?: unknown } | null)?.rules
+  if (!Array.isArray(rules)) throw new DataFileError('faults file', file, '$', 'expected an array of fault rules, or {"rules": [...]}')
+  return { rules, root: '$.rules' }
 }
 
 async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: string | null }) {
@@ -94,10 +84,11 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   })
   if (opts.faultsFile !== null) {
     const file = opts.faultsFile
-    loadFaultsFile(file).forEach((rule, i) => {
+    const { rules, root } = loadFaultsFile(file)
+    rules.forEach((rule, i) => {
       const problem = engine.check(rule)
-      if (problem !== null) throw new DataFileError('faults file', file, `$[${i}].${problem.field}`, problem.problem)
-      engine.add(rule)
+      if (problem !== null) throw new DataFileError('faults file', file, `${root}[${i}]${problem.field === 'rule' ? '' : problem.field.startsWith('[') ? problem.field : `.${problem.field}`}`, problem.problem)
+      engine.add(rule as FaultRuleInput)
     })
     fastify.log.info({ file, rules: engine.list().length }, 'fault rules armed from file')
   }
@@ -125,9 +116,15 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     request.log.info({ method: request.method, url: pathOf(request.url), tenantId: trace.tenantId, fault: trace.fault, transport }, 'request ended by a transport fault')
   }
 
-  function breakConnection (request: FastifyRequest, reply: FastifyReply, effect: FaultEffect): void {
+  function breakConnection (request: FastifyRequest, reply: FastifyReply, effect: FaultEffect & { transport: string }, ruleId: string): void {
     const socket = request.raw.socket
     reply.hijack()
+    if (!(socket instanceof Socket)) {
+      // app.inject() has no connection to break: fail the call with a reason rather than crash or hang it.
+      recordTransport(request, reply, effect.transport)
+      reply.raw.destroy(new NoConnectionError(`fault ${ruleId} (transport "${effect.transport}") needs a real connection, and this request has none (app.inject()): send the request over HTTP to the server's URL to test transport faults`))
+      return
+    }
     if (effect.transport === 'reset') {
       recordTransport(request, reply, 'reset')
       socket.resetAndDestroy()
@@ -156,28 +153,29 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     return sendError(reply, effect.status, message)
   }
 
-  /** The trace a fault or a token request needs; a plain API request without one goes without (the journal reads its principal). */
+  /** The trace of a request that may meet a fault; an API request without one goes without (the journal reads its principal). */
   function traceOf (request: FastifyRequest): RequestTrace & { tenantId: string } {
-    if (request.trace !== null) return request.trace as RequestTrace & { tenantId: string }
-    const principal = request.principal
-    // API routes know the tenant from the credentials; the token route from its path.
-    const tenantId = principal?.tenantId ?? (request.params as { tenantId: string }).tenantId
-    const clientId = principal?.clientId ?? tokenClientId(request)
-    const trace = { tenantId, clientId, fault: null, transport: null }
-    request.trace = trace
-    return trace
+    if (request.trace === null) {
+      const principal = request.principal as Principal
+      request.trace = { tenantId: principal.tenantId, clientId: principal.clientId, fault: null, transport: null }
+    }
+    return request.trace as RequestTrace & { tenantId: string }
   }
 
   // A callback-style preValidation hook: the common case (no Prefer header, no rule armed for the tenant)
   // finishes synchronously, without a promise, and an API request without a trace; the rest goes async.
   fastify.decorate('applyFaults', function applyFaults (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
-    // The token route has no principal (not even the decorator): its tenant comes from the trace.
-    const tenantId = request.principal?.tenantId ?? traceOf(request).tenantId
-    if (request.headers.prefer === undefined && !engine.armedFor(tenantId)) {
+    if (request.headers.prefer === undefined && !engine.armedFor((request.principal as Principal).tenantId)) {
       done()
       return
     }
     applyFaultsAsync(request, reply).then(() => done(), done)
+  })
+
+  fastify.decorate('applyFaultsFor', async function applyFaultsFor (request: FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) {
+    request.trace = { tenantId: caller.tenantId, clientId: caller.clientId, fault: null, transport: null }
+    if (request.headers.prefer === undefined && !engine.armedFor(caller.tenantId)) return
+    await applyFaultsAsync(request, reply)
   })
 
   async function applyFaultsAsync (request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -214,7 +212,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     if (fired.delayMs > 0) await wait(fired.delayMs)
     const { effect } = fired
     if (effect.transport === 'malformed') trace.transport = 'malformed'
-    else if (effect.transport !== undefined) breakConnection(request, reply, effect)
+    else if (effect.transport !== undefined) breakConnection(request, reply, effect as FaultEffect & { transport: string }, fired.id)
     else if (effect.status !== undefined) sendStatus(request, reply, effect as FaultEffect & { status: number })
   }
 

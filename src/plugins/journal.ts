@@ -27,6 +27,11 @@ async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) 
       done()
       return
     }
+    // A broken connection was journaled when it broke; app.inject() still reports its end here.
+    if (trace !== null && trace.transport !== null && trace.transport !== 'malformed') {
+      done()
+      return
+    }
     const tenantId = trace?.tenantId ?? request.principal?.tenantId ?? null
     const clientId = trace?.clientId ?? request.principal?.clientId ?? null
     journal.record({ time: clock.now() - durationMs, method: request.method, url: request.url, tenantId, clientId, status: reply.statusCode, fault: trace?.fault ?? null, transport: trace?.transport ?? null, durationMs })

@@ -4,9 +4,9 @@ import formbody from '@fastify/formbody'
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { authenticateClient, grantScopes, tokenResponse } from '../client-credentials.js'
 import { OAuthError, sendOAuthError } from '../oauth-errors.js'
-import { OAuthErrorRef, SCOPES, TokenParams, TokenResponse, type Scope } from '../schemas/oauth.js'
-import { secretsEqual } from '../secrets.js'
+import { OAuthErrorRef, TokenParams, TokenResponse } from '../schemas/oauth.js'
 
 const TokenRequest = Type.Object({
   grant_type: Type.Optional(Type.String({ description: 'Must be client_credentials' })),
@@ -35,7 +35,6 @@ function formDecode (value: string): string {
 export default async function oauthTokenRoute (fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { store, tokens } = fastify
-  const decoy = 'decoy-secret-never-matches\u0000'
 
   // RFC 6749 §4.4.2 bodies are form-encoded; JSON is accepted as a convenience, plain text is not.
   app.removeContentTypeParser('text/plain')
@@ -64,8 +63,6 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
       : err.message
     return sendOAuthError(reply, new OAuthError('invalid_request', description, status === 413 ? 413 : 400))
   })
-
-  app.addHook('preValidation', fastify.applyFaults)
 
   app.post('/oauth2/token/:tenantId', {
     attachValidation: true,
@@ -104,15 +101,18 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
         ? 'client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)'
         : 'client_secret is required with client_id; public clients are not supported')
     }
-    const allowed = authenticateClient(request.params.tenantId, credentials)
+    const allowed = authenticateClient(store, request.params.tenantId, credentials)
+    // Faults (Prefer and rules) apply only once the client has proved who it is, and only to its own tenant:
+    // a caller without the secret can neither fire nor use up another tenant's rules, and always gets the real 401.
+    await fastify.applyFaultsFor(request, reply, { tenantId: request.params.tenantId, clientId: credentials.clientId })
+    if (reply.sent) return reply
     if (body.grant_type !== 'client_credentials') {
       throw new OAuthError('unsupported_grant_type', 'only grant_type=client_credentials is supported')
     }
     const scopes = grantScopes(body.scope, allowed)
-    const { token } = tokens.issue({ tenantId: request.params.tenantId, clientId: credentials.clientId, scopes })
     // RFC 6749 §5.1: token responses must not be cached.
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
-    return { access_token: token, token_type: 'Bearer' as const, expires_in: tokens.ttlSeconds, scope: scopes.join(' ') }
+    return tokenResponse(tokens, request.params.tenantId, credentials.clientId, scopes)
   })
 
   function readBody (request: FastifyRequest): Partial<Record<typeof PARAMETERS[number], string>> {
@@ -126,28 +126,5 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
     }
     if (request.validationError !== undefined) throw new OAuthError('invalid_request', `malformed token request: ${request.validationError.message}`)
     return params as Partial<Record<typeof PARAMETERS[number], string>>
-  }
-
-  /** Returns the scopes the client may have; the path tenant must be the client's own. */
-  function authenticateClient (tenantId: string, credentials: { clientId: string, clientSecret: string }): readonly Scope[] {
-    const tenant = store.tenant(tenantId)
-    const isTenant = credentials.clientId === tenantId
-    const client = isTenant ? undefined : tenant?.clients.get(credentials.clientId)
-    const expected = isTenant ? tenant?.apiSecret : client?.clientSecret
-    const ok = secretsEqual(credentials.clientSecret, expected ?? decoy)
-    if (tenant === undefined || expected === undefined || !ok) {
-      throw new OAuthError('invalid_client', `client authentication failed: unknown client, wrong secret, or the client does not belong to tenant ${tenantId}`)
-    }
-    return isTenant ? SCOPES : (client as { scopes: Scope[] }).scopes
-  }
-
-  function grantScopes (requested: string | undefined, allowed: readonly Scope[]): Scope[] {
-    const wanted = requested?.split(' ').filter((s) => s !== '') ?? []
-    if (wanted.length === 0) return [...allowed]
-    const refused = wanted.filter((s) => !(allowed as readonly string[]).includes(s))
-    if (refused.length > 0) {
-      throw new OAuthError('invalid_scope', `scope not allowed for this client: ${refused.join(' ')} (allowed: ${allowed.join(' ')})`)
-    }
-    return [...new Set(wanted)] as Scope[]
   }
 }

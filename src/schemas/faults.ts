@@ -11,20 +11,37 @@ export const MAX_HANG_MS = 300_000
 /** A century: long enough for any suite, short enough that expiresAt is always a printable date. */
 export const MAX_TTL_MS = 100 * 365 * 24 * 3600 * 1000
 
+/**
+ * Armed rules are held in memory for as long as they live, so their number and every string in them is capped:
+ * at the caps, a full rule set holds a few tens of MB at most (SECURITY.md lists the caps).
+ */
+export const RULE_LIMITS = {
+  perTenant: 1_000,
+  total: 5_000,
+  tenantId: 128,
+  clientId: 128,
+  method: 16,
+  path: 2_048,
+  /** A path parameter longer than the server's maxParamLength never reaches a route, so no rule needs more. */
+  audienceId: 1_024,
+  name: 200,
+  message: 1_000
+} as const
+
 export const FaultMatch = Type.Object({
-  tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Only requests of this tenant (required unless allTenants is true)' })),
+  tenantId: Type.Optional(Type.String({ minLength: 1, maxLength: RULE_LIMITS.tenantId, description: 'Only requests of this tenant (required unless allTenants is true)' })),
   allTenants: Type.Optional(Type.Boolean({ description: 'Match requests of every tenant; must be asked for explicitly' })),
-  clientId: Type.Optional(Type.String({ minLength: 1, description: 'Only requests by this OAuth client (the Tenant ID for Basic auth)' })),
-  method: Type.Optional(Type.String({ pattern: '^[A-Za-z]+$', description: 'HTTP method, e.g. GET' })),
+  clientId: Type.Optional(Type.String({ minLength: 1, maxLength: RULE_LIMITS.clientId, description: 'Only requests by this OAuth client (the Tenant ID for Basic auth)' })),
+  method: Type.Optional(Type.String({ pattern: '^[A-Za-z]+$', maxLength: RULE_LIMITS.method, description: 'HTTP method, e.g. GET' })),
   route: Type.Optional(StringEnum(OPERATIONS, { description: 'The operation: getAudience or getAccessToken' })),
-  path: Type.Optional(Type.String({ pattern: '^/', description: 'Exact request path without query, or a prefix ending in *' })),
-  audienceId: Type.Optional(Type.String({ minLength: 1, description: 'Only reads of this audience, given by id or reference' }))
+  path: Type.Optional(Type.String({ pattern: '^/', maxLength: RULE_LIMITS.path, description: 'Request path without query, compared after percent-decoding and without a trailing slash (so /rest/v1/audiences/sales%2Femea and /rest/v1/audiences/sales/emea/ both match /rest/v1/audiences/sales/emea); a prefix when it ends in *' })),
+  audienceId: Type.Optional(Type.String({ minLength: 1, maxLength: RULE_LIMITS.audienceId, description: 'Only reads of this audience, given by id or reference' }))
 }, { additionalProperties: false })
 export type FaultMatch = Static<typeof FaultMatch>
 
 export const FaultEffect = Type.Object({
   status: Type.Optional(Type.Unsafe<typeof FAULT_STATUSES[number]>({ type: 'integer', enum: [...FAULT_STATUSES], description: 'Answer with this status and its documented body' })),
-  message: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'The message (or error_description) of that body' })),
+  message: Type.Optional(Type.String({ minLength: 1, maxLength: RULE_LIMITS.message, description: 'The message (or error_description) of that body' })),
   retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400, description: 'Retry-After on 429 and 503 (default 1)' })),
   delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'Wait this long before answering' })),
   jitterMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'Add a random 0..jitterMs to the delay' })),
@@ -40,7 +57,7 @@ export const FaultRuleInput = Type.Object({
   probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Chance of firing on each matching request' })),
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: 'Seed for probability and jitter; the same seed gives the same sequence' })),
   ttlMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_MS, description: 'Retire after this long, by the mock clock' })),
-  name: Type.Optional(Type.String({ maxLength: 200, description: 'A label for people reading the rule list' }))
+  name: Type.Optional(Type.String({ maxLength: RULE_LIMITS.name, description: 'A label for people reading the rule list' }))
 }, { $id: 'FaultRuleInput', title: 'FaultRuleInput', additionalProperties: false })
 export type FaultRuleInput = Static<typeof FaultRuleInput>
 

@@ -40,6 +40,7 @@ export type ClientFixture = Static<typeof ClientFixture>
 export const TenantFixture = Type.Object({
   tenantId: Type.String({
     pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+_[A-Za-z0-9]+$',
+    maxLength: 128,
     description: 'Tenant ID in the Cognito user pool form, e.g. eu-west-2_AbcdEfghI'
   }),
   apiSecret: Secret,

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
-import { FAULT_STATUSES } from '../../src/schemas/faults.js'
-import { basic, BASIC_A, BASIC_B, build, IDS, json, TENANT_A, testConfig } from '../helpers.js'
+import { FAULT_STATUSES, RULE_LIMITS } from '../../src/schemas/faults.js'
+import { basic, BASIC_A, BASIC_B, build, IDS, json, TENANT_A, TENANT_B, testConfig } from '../helpers.js'
 
 type App = Awaited<ReturnType<typeof build>>
 
@@ -162,20 +162,64 @@ t.test('match narrows by client, method, route, exact path, path prefix and audi
   t.equal((await readA(app)).statusCode, 200, 'method mismatch')
 })
 
-t.test('token-route rules match the client from HTTP Basic, form-decoded, or from the body', async (t) => {
+t.test('token-route rules match the authenticated client, from HTTP Basic (form-decoded, RFC 6749 §2.3.1) or from the body', async (t) => {
   const app = await build(t)
-  await arm(app, { match: { tenantId: TENANT_A.tenantId, clientId: 'a reader?' }, effect: { status: 503 } })
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, clientId: 'a-reader' }, effect: { status: 503 } })
   await arm(app, { match: { tenantId: TENANT_A.tenantId, clientId: 'a-all' }, effect: { status: 500 } })
-  const viaBasic = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers: { authorization: basic('a+reader%3F', 'x'), 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials' })
+  // %2D is "-": the username is form-decoded before it is compared, as the grant itself reads it.
+  const viaBasic = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers: { authorization: basic('a%2Dreader', 'a-reader-secret'), 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials' })
   t.equal(viaBasic.statusCode, 503)
   t.same(json(viaBasic), { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable: retry after the number of seconds in the Retry-After header' })
   const viaBody = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, payload: { grant_type: 'client_credentials', client_id: 'a-all', client_secret: 'a-all-secret' } })
   t.equal(viaBody.statusCode, 500)
   t.equal(json(viaBody).error, 'server_error')
-  const badEncoding = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers: { authorization: basic('%E0%A4%A', 'x') }, payload: { grant_type: 'client_credentials' } })
-  t.equal(badEncoding.statusCode, 401, 'an undecodable username matches nothing and gets the real answer')
-  const noClient = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, payload: { grant_type: 'client_credentials', client_id: { x: 1 } } })
-  t.equal(noClient.statusCode, 400, 'a non-string client_id matches nothing')
+  const tenantItself = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, payload: { grant_type: 'client_credentials', client_id: TENANT_A.tenantId, client_secret: TENANT_A.apiSecret } })
+  t.equal(tenantItself.statusCode, 200, 'a rule for other clients leaves the tenant\'s own client alone')
+})
+
+t.test('token route: faults apply only after client authentication, to the authenticated tenant (README "Fault injection")', async (t) => {
+  const app = await build(t)
+  const rule = await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 503 }, times: 1 })
+  const malformed = await arm(app, { match: { tenantId: TENANT_A.tenantId, clientId: 'a-all' }, effect: { transport: 'malformed' } })
+  const url = `/oauth2/token/${TENANT_A.tenantId}`
+  const attempts = [
+    { name: 'no credentials', headers: {}, payload: { grant_type: 'client_credentials' } },
+    { name: 'a wrong secret', headers: {}, payload: { grant_type: 'client_credentials', client_id: 'a-reader', client_secret: 'wrong' } },
+    { name: 'a wrong secret over Basic', headers: { authorization: basic('a-all', 'wrong') }, payload: { grant_type: 'client_credentials' } },
+    { name: 'another tenant\'s valid client', headers: {}, payload: { grant_type: 'client_credentials', client_id: 'b-reader', client_secret: 'b-reader-secret' } },
+    { name: 'another tenant\'s own credentials', headers: { authorization: BASIC_B }, payload: { grant_type: 'client_credentials' } },
+    { name: 'a wrong secret with Prefer: code=503', headers: { prefer: 'code=503' }, payload: { grant_type: 'client_credentials', client_id: 'a-reader', client_secret: 'wrong' } },
+    { name: 'a wrong secret with an unsupported Prefer', headers: { prefer: 'code=418' }, payload: { grant_type: 'client_credentials', client_id: 'a-all', client_secret: 'wrong' } },
+    { name: 'a wrong secret for the client a malformed rule targets', headers: {}, payload: { grant_type: 'client_credentials', client_id: 'a-all', client_secret: 'wrong' } }
+  ]
+  for (const attempt of attempts) {
+    const res = await app.inject({ method: 'POST', url, headers: attempt.headers, payload: attempt.payload })
+    t.equal(res.statusCode, 401, `${attempt.name}: the real 401`)
+    t.equal(json(res).error, 'invalid_client', attempt.name)
+    t.match(json(res).error_description, /^(client authentication (is required|failed)|malformed Authorization)/, attempt.name)
+    t.equal(res.headers['x-mock-fault'], undefined, `${attempt.name}: no fault named`)
+    t.match(res.headers['www-authenticate'], /^Basic/, attempt.name)
+  }
+  const left = json(await app.inject({ url: `/__mock/faults/${rule.id as string}` }))
+  t.equal(left.fired, 0, 'the rule was not used up')
+  t.equal(left.remaining, 1)
+  t.equal(json(await app.inject({ url: `/__mock/faults/${malformed.id as string}` })).fired, 0)
+  t.same(app.journal.list({ tenantId: TENANT_A.tenantId }), [], 'nothing landed in tenant A\'s journal')
+  t.same(app.journal.list().map((e) => [e.status, e.tenantId, e.clientId, e.fault]), attempts.map(() => [401, null, null, null]), 'each attempt is journaled without a tenant')
+
+  const real = await app.inject({ method: 'POST', url, payload: { grant_type: 'client_credentials', client_id: 'a-reader', client_secret: 'a-reader-secret' } })
+  t.equal(real.statusCode, 503, 'the tenant\'s own client meets the rule')
+  t.equal(real.headers['x-mock-fault'], rule.id)
+  t.same(app.journal.list({ tenantId: TENANT_A.tenantId }).map((e) => [e.status, e.clientId, e.fault]), [[503, 'a-reader', rule.id]])
+  const prefer = await app.inject({ method: 'POST', url, headers: { prefer: 'code=429' }, payload: { grant_type: 'client_credentials', client_id: 'a-reader', client_secret: 'a-reader-secret' } })
+  t.equal(prefer.statusCode, 429, 'Prefer applies once the client is authenticated')
+  t.equal(prefer.headers['retry-after'], '1')
+  const badPrefer = await app.inject({ method: 'POST', url, headers: { prefer: 'code=418' }, payload: { grant_type: 'client_credentials', client_id: 'a-reader', client_secret: 'a-reader-secret' } })
+  t.equal(badPrefer.statusCode, 400)
+  t.equal(json(badPrefer).error, 'invalid_request')
+  const half = await app.inject({ method: 'POST', url, payload: { grant_type: 'client_credentials', client_id: 'a-all', client_secret: 'a-all-secret' } })
+  t.equal(half.statusCode, 200)
+  t.throws(() => JSON.parse(half.body), 'the malformed rule fires for its authenticated client')
 })
 
 t.test('ttlMs retires a rule by the mock clock', async (t) => {
@@ -255,6 +299,8 @@ t.test('a bad faults file stops start-up naming the file, the JSON path and the 
     ['shape.json', { rules: [{ match: { tenantId: TENANT_A.tenantId }, effect: { status: 418 } }] }, /shape\.json: \$\.rules\[0\]\.effect\.status: must be equal to one of the allowed values/],
     ['unknown.json', [{ match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 }, oops: 1 }], /unknown\.json: \$\[0\]\.oops: unknown field "oops"/],
     ['rule.json', [{ match: {}, effect: { status: 500 } }], /rule\.json: \$\[0\]\.match\.tenantId: is required/],
+    ['wrapped-rule.json', { rules: [{ match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 } }, { match: {}, effect: { status: 500 } }] }, /wrapped-rule\.json: \$\.rules\[1\]\.match\.tenantId: is required/],
+    ['wrapped-limit.json', { rules: [{ match: { tenantId: TENANT_A.tenantId, 'odd-key': 1 }, effect: { status: 500 } }] }, /wrapped-limit\.json: \$\.rules\[0\]\.match\["odd-key"\]: unknown field "odd-key"/],
     ['object.json', { nope: true }, /object\.json: \$: expected an array of fault rules/],
     ['null.json', null, /null\.json: \$: expected an array of fault rules/]
   ]
@@ -384,6 +430,120 @@ t.test('rules for every tenant: route-only matching, audience rules skip token r
 
 t.test('the engine refuses to arm a rule that fails its own checks, whoever calls it', async (t) => {
   const app = await build(t)
-  t.throws(() => app.faults.add({ match: {}, effect: { status: 500 } }), { name: 'Error', field: 'match.tenantId', problem: /is required/ })
+  t.throws(() => app.faults.add({ match: {}, effect: { status: 500 } }), { name: 'FaultRuleError', field: 'match.tenantId', problem: /is required/ })
   t.same(app.faults.list(), [])
+})
+
+t.test('every way of arming a rule applies the same checks: HTTP, app.faults.add, the library and the faults file', async (t) => {
+  const app = await build(t)
+  const tenantId = TENANT_A.tenantId
+  const bad: Array<[string, unknown, string, RegExp]> = [
+    ['status 418', { match: { tenantId }, effect: { status: 418 } }, 'effect.status', /must be equal to one of the allowed values/],
+    ['status 200', { match: { tenantId }, effect: { status: 200 } }, 'effect.status', /must be equal to one of the allowed values/],
+    ['times 0', { match: { tenantId }, effect: { status: 500 }, times: 0 }, 'times', /must be >= 1/],
+    ['times -1', { match: { tenantId }, effect: { status: 500 }, times: -1 }, 'times', /must be >= 1/],
+    ['probability 7', { match: { tenantId }, effect: { status: 500 }, probability: 7 }, 'probability', /must be <= 1/],
+    ['an unknown field', { match: { tenantId }, effect: { status: 500 }, colour: 'red' }, 'colour', /unknown field "colour"/],
+    ['an unknown match field', { match: { tenantId, host: 'x' }, effect: { status: 500 } }, 'match.host', /unknown field "host"/],
+    ['transport "explode"', { match: { tenantId }, effect: { transport: 'explode' } }, 'effect.transport', /must be equal to one of the allowed values/],
+    ['not an object', 'a rule', 'rule', /must be object/]
+  ]
+  for (const [name, rule, field, problem] of bad) {
+    t.throws(() => app.faults.add(rule as never), { name: 'FaultRuleError', field, problem }, `app.faults.add: ${name}`)
+    const res = await app.inject({ method: 'POST', url: '/__mock/faults', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(rule) })
+    t.equal(res.statusCode, 400, `HTTP: ${name}`)
+    t.equal(json(res).error, 'Bad Request')
+  }
+  t.same(app.faults.list(), [], 'nothing was armed')
+  t.equal((await readA(app)).statusCode, 200, 'and requests are served as usual')
+})
+
+t.test('rules fire in arming order, whether they name the tenant or every tenant (README "Order")', async (t) => {
+  const app = await build(t)
+  const first = await arm(app, { match: { allTenants: true }, effect: { status: 500 }, times: 1 })
+  const second = await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 503 }, times: 1 })
+  const third = await arm(app, { match: { allTenants: true }, effect: { status: 429 }, times: 1 })
+  const fourth = await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 409 }, times: 1 })
+  const seen = []
+  for (let i = 0; i < 5; i++) {
+    const res = await readA(app)
+    seen.push([res.statusCode, res.headers['x-mock-fault']])
+  }
+  t.same(seen, [[500, first.id], [503, second.id], [429, third.id], [409, fourth.id], [200, undefined]])
+})
+
+t.test('match.path compares the percent-decoded path without a trailing slash, as the router reads it', async (t) => {
+  const app = await build(t)
+  const cases: Array<[string, string, string]> = [
+    ['an encoded slash', '/rest/v1/audiences/sales/emea', '/rest/v1/audiences/sales%2Femea'],
+    ['an encoded letter', '/rest/v1/audiences/backend', '/rest/v1/audiences/%62ackend'],
+    ['a trailing slash', '/rest/v1/audiences/backend', '/rest/v1/audiences/backend/'],
+    ['a rule written encoded, the request in lower-case hex', '/rest/v1/audiences/sales%2Femea', '/rest/v1/audiences/sales%2femea'],
+    ['an encoded space and accent', '/audiences/équipe', '/audiences/%C3%A9quipe'],
+    ['a prefix', '/rest/v1/audiences/sales/*', '/rest/v1/audiences/sales%2Femea'],
+    ['an encoded prefix', '/rest/v1/audiences/with%20*', '/rest/v1/audiences/with%20space']
+  ]
+  for (const [name, path, url] of cases) {
+    const rule = await arm(app, { match: { tenantId: TENANT_A.tenantId, path }, effect: { status: 503 }, times: 1 })
+    const res = await app.inject({ url, headers: { authorization: BASIC_A } })
+    t.equal(res.statusCode, 503, `${name}: ${path} matches ${url}`)
+    t.equal(res.headers['x-mock-fault'], rule.id, name)
+  }
+  t.same(app.faults.list(), [], 'each rule fired')
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, path: '/rest/v1/audiences/back*' }, effect: { status: 503 } })
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, path: '/rest/v1/audiences/with space/' }, effect: { status: 503 } })
+  t.equal((await app.inject({ url: '/rest/v1/audiences/with%20space', headers: { authorization: BASIC_A } })).statusCode, 503, 'a rule\'s own trailing slash is dropped too')
+  t.equal((await app.inject({ url: '/audiences/backend', headers: { authorization: BASIC_A } })).statusCode, 200, 'the short path is another path')
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, path: '/rest/v1/audiences/sales/*' }, effect: { status: 500 } })
+  t.equal((await app.inject({ url: '/rest/v1/audiences/sales', headers: { authorization: BASIC_A } })).statusCode, 404, 'a prefix keeps its slash: /sales/* does not match /sales')
+})
+
+t.test('a Prefer header wins over armed rules: they are not consulted, nor used up (README "Prefer and rules")', async (t) => {
+  const app = await build(t)
+  const rule = await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 503 }, times: 1 })
+  const withPrefer = await readA(app, 'backend', { prefer: 'delay=1' })
+  t.equal(withPrefer.statusCode, 200, 'a delay-only Prefer answers normally')
+  t.equal(withPrefer.headers['x-mock-fault'], 'prefer')
+  const withCode = await readA(app, 'backend', { prefer: 'code=429' })
+  t.equal(withCode.statusCode, 429)
+  t.equal(withCode.headers['x-mock-fault'], 'prefer')
+  t.match(json(await app.inject({ url: `/__mock/faults/${rule.id as string}` })), { fired: 0, remaining: 1 }, 'the rule is still armed')
+  const plain = await readA(app)
+  t.equal(plain.statusCode, 503, 'the next request without Prefer meets it')
+  t.equal(plain.headers['x-mock-fault'], rule.id)
+})
+
+t.test('armed rules are capped per tenant and in all, and every string in a rule is bounded (SECURITY.md)', async (t) => {
+  const app = await build(t)
+  for (let i = 0; i < RULE_LIMITS.perTenant; i++) app.faults.add({ match: { tenantId: TENANT_A.tenantId, audienceId: `never-${i}` }, effect: { status: 500 } })
+  const over = await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 } } })
+  t.equal(over.statusCode, 409)
+  t.same(json(over), { status: 409, error: 'Conflict', message: `Too many fault rules: tenant "${TENANT_A.tenantId}" already has ${RULE_LIMITS.perTenant} armed fault rules, the most one tenant may have: remove some first (DELETE /__mock/faults?tenantId=…)` })
+  t.throws(() => app.faults.add({ match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 } }), { name: 'FaultLimitError' }, 'the library path refuses it too')
+  t.equal((await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_B.tenantId }, effect: { status: 500 }, times: 1 } })).statusCode, 201, 'another tenant still has room')
+  await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+  for (let i = 0; i < RULE_LIMITS.total; i++) app.faults.add({ match: { allTenants: true, audienceId: `never-${i}` }, effect: { status: 500 } })
+  const full = await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_B.tenantId }, effect: { status: 500 } } })
+  t.equal(full.statusCode, 409)
+  t.equal(json(full).message, `Too many fault rules: ${RULE_LIMITS.total} fault rules are armed, the most this server holds: remove some first (DELETE /__mock/faults)`)
+  t.equal(app.faults.list().length, RULE_LIMITS.total)
+  await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+
+  const long: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
+    ['tenantId', { tenantId: 'x'.repeat(RULE_LIMITS.tenantId + 1) }, {}],
+    ['clientId', { tenantId: TENANT_A.tenantId, clientId: 'x'.repeat(RULE_LIMITS.clientId + 1) }, {}],
+    ['method', { tenantId: TENANT_A.tenantId, method: 'G'.repeat(RULE_LIMITS.method + 1) }, {}],
+    ['path', { tenantId: TENANT_A.tenantId, path: `/${'x'.repeat(RULE_LIMITS.path)}` }, {}],
+    ['audienceId', { tenantId: TENANT_A.tenantId, audienceId: 'x'.repeat(RULE_LIMITS.audienceId + 1) }, {}],
+    ['message', { tenantId: TENANT_A.tenantId }, { message: 'x'.repeat(RULE_LIMITS.message + 1) }]
+  ]
+  for (const [field, match, effect] of long) {
+    const res = await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match, effect: { status: 500, ...effect } } })
+    t.equal(res.statusCode, 400, `${field} over its cap`)
+    t.match(json(res).message, /must NOT have more than \d+ characters/, field)
+  }
+  const name = await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 }, name: 'x'.repeat(RULE_LIMITS.name + 1) } })
+  t.equal(name.statusCode, 400, 'name over its cap')
+  const atCaps = await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId, clientId: 'c'.repeat(RULE_LIMITS.clientId), method: 'G'.repeat(RULE_LIMITS.method), path: `/${'p'.repeat(RULE_LIMITS.path - 1)}`, audienceId: 'a'.repeat(RULE_LIMITS.audienceId) }, effect: { status: 500, message: 'm'.repeat(RULE_LIMITS.message) }, name: 'n'.repeat(RULE_LIMITS.name) } })
+  t.equal(atCaps.statusCode, 201, 'every string at its cap is accepted')
 })

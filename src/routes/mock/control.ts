@@ -5,6 +5,7 @@ import { Type } from 'typebox'
 import { sendError } from '../../plugins/errors.js'
 import { resetState } from '../../reset.js'
 import { ErrorRef } from '../../schemas/common.js'
+import { FaultLimitError } from '../../faults/engine.js'
 import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
 import { secretsEqual } from '../../secrets.js'
 
@@ -64,11 +65,17 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
 
   app.post('/faults', {
     config,
-    schema: { operationId: 'armFault', summary: 'Arm a fault rule', tags, body: FaultRuleInput, response: { 201: FaultRule, ...errors } }
+    schema: { operationId: 'armFault', summary: 'Arm a fault rule', tags, body: FaultRuleInput, response: { 201: FaultRule, ...errors, 409: ErrorRef } }
   }, async function armFault (request, reply) {
     const problem = faults.check(request.body)
     if (problem !== null) return sendError(reply, 400, `Invalid fault rule: ${problem.message}`)
-    return reply.code(201).send(faults.add(request.body))
+    try {
+      return reply.code(201).send(faults.add(request.body))
+    } catch (err) {
+      if (err instanceof FaultLimitError) return sendError(reply, 409, `Too many fault rules: ${err.message}`)
+      /* c8 ignore next - add() runs the checks check() has just passed, so only a limit can stop it */
+      throw err
+    }
   })
 
   app.get('/faults', {
