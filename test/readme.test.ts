@@ -1,0 +1,102 @@
+// The README's fault-injection cookbook, pasted block by block in order against a fresh server, does what its
+// comments say. Each command runs in one bash session (variables carry over, as in a terminal); a command with a
+// trailing "# ..." comment is checked against it, and every other command must exit 0.
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import t from 'tap'
+import { startCli } from './cli-helpers.js'
+
+const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+
+/** The first ```sh block after a heading, as commands: continuation lines joined, comment-only lines dropped. */
+function commandsUnder (markdown: string, heading: string): Array<{ command: string, comment: string | null }> {
+  const section = markdown.slice(markdown.indexOf(`\n${heading}\n`))
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1]
+  if (block === undefined) throw new Error(`no sh block under ${heading}`)
+  const commands: Array<{ command: string, comment: string | null }> = []
+  let pending = ''
+  let previousLine = ''
+  for (const line of block.split('\n')) {
+    const last = commands.at(-1)
+    // A comment line right under a command, with no blank line between, is that command's expected result.
+    if (pending === '' && line.trim().startsWith('#') && previousLine.trim() !== '' && !previousLine.trim().startsWith('#') && last !== undefined && last.comment === null) {
+      last.comment = line.replace(/^\s*#\s*/, '')
+    }
+    previousLine = line
+    if (pending === '' && (line.trim() === '' || line.trim().startsWith('#'))) continue
+    const joined = pending + line
+    if (joined.endsWith('\\')) {
+      pending = `${joined}\n`
+      continue
+    }
+    pending = ''
+    // The comment starts at the last " # " outside quotes; commands here quote no "#".
+    const at = joined.lastIndexOf('   # ')
+    const short = at === -1 ? joined.lastIndexOf('  # ') : at
+    commands.push(short === -1 ? { command: joined, comment: null } : { command: joined.slice(0, short).trimEnd(), comment: joined.slice(short).replace(/^\s*#\s*/, '') })
+  }
+  return commands
+}
+
+interface Ran { stdout: string, stderr: string, code: number }
+
+/** What a comment promises about a command's result; null when the comment promises nothing checkable. */
+function check (comment: string, ran: Ran): string | null {
+  const exit = /curl(?: exit|: \()\s*(\d+)/.exec(comment)
+  if (exit !== null) return ran.code === Number(exit[1]) ? null : `expected curl exit ${exit[1]}, got ${ran.code} (${ran.stderr.trim()})`
+  if (ran.code !== 0) return `exit ${ran.code}: ${ran.stderr.trim()}`
+  const statusLine = /^HTTP\/1\.1 (\d{3})/.exec(comment)
+  if (statusLine !== null) {
+    if (!ran.stdout.startsWith(`HTTP/1.1 ${statusLine[1]}`)) return `expected HTTP/1.1 ${statusLine[1]}, got ${ran.stdout.split('\n')[0]}`
+    for (const header of comment.matchAll(/([a-z-]+): (\S+)/g)) {
+      if (!ran.stdout.toLowerCase().includes(`${header[1]}: ${header[2]}`.toLowerCase())) return `expected header ${header[0]}`
+    }
+    return null
+  }
+  const after = /^(\d{3}) after ([\d.]+)/.exec(comment)
+  if (after !== null) {
+    const [status, seconds] = ran.stdout.trim().split(' after ')
+    if (status !== after[1]) return `expected ${after[1]}, got ${ran.stdout.trim()}`
+    // A lower bound only: the delay is the least it can take, however busy the machine is.
+    return Number.parseFloat(seconds as string) >= Number(after[2]) ? null : `answered in ${seconds as string}, before the ${after[2]} s the rule asks for`
+  }
+  const status = /^(\d{3})\b/.exec(comment)
+  if (status !== null) {
+    const got = /^HTTP\/1\.1 (\d{3})/.exec(ran.stdout)?.[1] ?? ran.stdout.trim()
+    if (got !== status[1]) return `expected ${status[1]}, got ${got}`
+    for (const quoted of comment.matchAll(/error_description="([^"]+)"/g)) {
+      if (!ran.stdout.includes(quoted[1] as string)) return `expected "${quoted[1] as string}" in the answer`
+    }
+    return null
+  }
+  return `no check for the comment "${comment}"`
+}
+
+t.test('the README cookbook, run in order against a fresh server, does what its comments say', async (t) => {
+  const commands = commandsUnder(README, '### Cookbook')
+  t.ok(commands.length >= 15, `${commands.length} commands`)
+  t.ok(commands[0]?.command.startsWith('B=http://localhost:8080;'), 'it starts by naming the server')
+  const server = await startCli([])
+  t.teardown(() => server.stop())
+  const marker = '@@cookbook-step@@'
+  const script = commands.map((c, i) => {
+    const command = i === 0 ? c.command.replace('B=http://localhost:8080', `B=${server.url}`) : c.command
+    // Each step's output and exit status are fenced, so the runner can read them back per step.
+    return `echo "${marker}${i}" ; echo "${marker}${i}" >&2\n${command}\nstatus=$? ; echo "" ; echo "${marker}exit $status"`
+  }).join('\n')
+  const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60_000 })
+  t.equal(run.status, 0, 'the script ran to its end')
+  const stdoutSteps = run.stdout.split(new RegExp(`${marker}\\d+\\n`)).slice(1)
+  const stderrSteps = run.stderr.split(new RegExp(`${marker}\\d+\\n`)).slice(1)
+  t.equal(stdoutSteps.length, commands.length, 'every command ran')
+  let checked = 0
+  commands.forEach((c, i) => {
+    const out = stdoutSteps[i] ?? ''
+    const exitAt = out.lastIndexOf(`${marker}exit `)
+    const ran = { stdout: out.slice(0, exitAt).replace(/\n$/, ''), stderr: stderrSteps[i] ?? '', code: Number(out.slice(exitAt + marker.length + 5).trim()) }
+    const problem = c.comment === null ? (ran.code === 0 ? null : `exit ${ran.code}: ${ran.stderr.trim()}`) : check(c.comment, ran)
+    if (c.comment !== null) checked += 1
+    t.equal(problem, null, `step ${i + 1}: ${c.command.split('\n')[0] as string}${c.comment === null ? '' : `   # ${c.comment}`}`)
+  })
+  t.ok(checked >= 10, `${checked} commands checked against their comments`)
+})
