@@ -5,7 +5,7 @@ import { Type } from 'typebox'
 import { sendError } from '../../plugins/errors.js'
 import { resetState } from '../../reset.js'
 import { ErrorRef } from '../../schemas/common.js'
-import { FaultLimitError } from '../../faults/engine.js'
+import type { FaultLimitError } from '../../faults/engine.js'
 import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
 import { secretsEqual } from '../../secrets.js'
 
@@ -72,9 +72,8 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
     try {
       return reply.code(201).send(faults.add(request.body))
     } catch (err) {
-      if (err instanceof FaultLimitError) return sendError(reply, 409, `Too many fault rules: ${err.message}`)
-      /* c8 ignore next - add() runs the checks check() has just passed, so only a limit can stop it */
-      throw err
+      // add() runs the checks check() has just passed, so only a limit can stop it.
+      return sendError(reply, 409, `Too many fault rules: ${(err as FaultLimitError).message}`)
     }
   })
 
