@@ -476,7 +476,7 @@ log "GET /docs/ and /docs/static/index.css -> 200 (swagger-ui assets)"
 docker logs "$CONTAINER" >"$WORK/pretty.log" 2>&1
 grep -q 'INFO' "$WORK/pretty.log" && ! grep -q '"level":' "$WORK/pretty.log" \
   || { head -n 5 "$WORK/pretty.log" | sed 's/^/    /'; fail "logs on a terminal are not pino-pretty's"; }
-log "logs on a terminal are pino-pretty's: $(grep -m1 'INFO' "$WORK/pretty.log" | tr -d '\r' | cut -c1-80)"
+log "logs on a terminal are pino-pretty's: $(grep -m1 'INFO' "$WORK/pretty.log" | sed 's/\x1b\[[0-9;]*m//g' | tr -d '\r' | cut -c1-80)"
 
 code=$(http "$WORK/aud.json" -u "$TENANT:$SECRET" "$BASE_URL/rest/v1/audiences/$AUDIENCE")
 [[ $code == 200 ]] || { head -c 500 "$WORK/aud.json"; echo; fail "GET audience with Basic auth returned $code"; }
@@ -505,6 +505,12 @@ step "checking user and shutdown"
 uid=$(timeout 20 docker exec "$CONTAINER" node -e 'process.stdout.write(String(process.getuid()))') || fail "docker exec node (uid) failed"
 [[ $uid =~ ^[0-9]+$ && $uid != 0 ]] || fail "container runs as uid '$uid', want non-root"
 log "container runs as uid $uid"
+# HOST=localhost goes through the C library's resolver, which must work with
+# only the libraries that ldd listed for node.
+addr=$(timeout 20 docker exec "$CONTAINER" node -e "require('node:dns').lookup('localhost', { family: 4 }, (e, a) => { if (e) throw e; process.stdout.write(a) })") \
+  || fail "docker exec node (dns.lookup localhost) failed"
+[[ $addr == 127.0.0.1 ]] || fail "localhost resolves to '$addr' in the container, want 127.0.0.1"
+log "localhost resolves to $addr in the container"
 
 stop_start=$(date +%s.%N)
 timeout 30 docker stop -t 10 "$CONTAINER" >/dev/null || fail "docker stop failed"
