@@ -3,13 +3,14 @@
 # Build:  docker build -t thrive-audience-mock .
 # Run:    docker run --rm -p 8080:8080 thrive-audience-mock
 #
-# BASE_IMAGE must provide Node.js (>= 20.19) with npm on PATH, like the official
-# node images do. Any registry or CA configuration that npm needs to reach its
-# registry belongs in that base image, not here.
+# BASE_IMAGE must provide Node.js (>= 20.19) with npm and ldd on PATH, like the
+# official node images do. Any registry or CA configuration that npm needs to
+# reach its registry belongs in that base image, not here.
 ARG BASE_IMAGE=node:22-alpine
 
 # ---------------------------------------------------------------------------
-# build: install every dependency and compile TypeScript to dist/
+# build: install every dependency, compile, bundle, and lay out the runtime
+# image's whole file system in /runtime
 # ---------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS build
 WORKDIR /app
@@ -18,33 +19,45 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-# ---------------------------------------------------------------------------
-# runtime: production dependencies, compiled output and built-in fixtures only
-# ---------------------------------------------------------------------------
-FROM ${BASE_IMAGE} AS runtime
+# The runtime holds only what `node dist/cli.bundle.js` loads: the base image's
+# node and the shared libraries it links (as ldd lists them, glibc or musl),
+# the bundle without its source map, package.json (the app reads its version),
+# the fixtures, and the packages the bundle leaves to node_modules with their
+# dependencies at the locked versions (scripts/runtime-modules.mjs).
+RUN set -eu; \
+    command -v ldd >/dev/null || { echo "BASE_IMAGE has no ldd: cannot list node's shared libraries" >&2; exit 1; }; \
+    node_bin=$(command -v node); \
+    mkdir -p /runtime/usr/local/bin /runtime/etc /runtime/tmp /runtime/app/dist; \
+    cp -L "$node_bin" /runtime/usr/local/bin/node; \
+    for lib in $(ldd "$node_bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'); do \
+      mkdir -p "/runtime$(dirname "$lib")"; \
+      cp -L "$lib" "/runtime$lib"; \
+    done; \
+    if [ -f /etc/ld.so.cache ]; then cp /etc/ld.so.cache /runtime/etc/; fi; \
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnode:x:1000:1000:node:/home/node:/sbin/nologin\n' >/runtime/etc/passwd; \
+    printf 'root:x:0:\nnode:x:1000:\n' >/runtime/etc/group; \
+    chmod 1777 /runtime/tmp; \
+    cp dist/cli.bundle.js /runtime/app/dist/; \
+    cp -R package.json fixtures /runtime/app/; \
+    node scripts/runtime-modules.mjs /runtime/app; \
+    chroot /runtime /usr/local/bin/node --version >/dev/null
 
-# The official node images ship a non-root "node" user (uid 1000); create it
-# when the base image does not have one.
-RUN if ! id -u node >/dev/null 2>&1; then \
-      groupadd --gid 1000 node \
-      && useradd --no-log-init --uid 1000 --gid node --shell /bin/sh --create-home node; \
-    fi
-
+# ---------------------------------------------------------------------------
+# runtime: no shell, no npm, no package manager; files owned by root, since
+# the server only reads them
+# ---------------------------------------------------------------------------
+FROM scratch AS runtime
+COPY --from=build /runtime /
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-    && npm cache clean --force \
-    && rm -rf /root/.npm /tmp/*
 
-# Application files stay owned by root: the server only needs to read them.
-COPY --from=build /app/dist ./dist
-COPY fixtures ./fixtures
-
-ENV NODE_ENV=production \
+ENV PATH=/usr/local/bin \
+    NODE_ENV=production \
     PORT=8080 \
     HOST=0.0.0.0
 
-USER node
+# The "node" user of the official images, by number so that a runtime can
+# check it is not root without reading /etc/passwd.
+USER 1000:1000
 EXPOSE 8080
 
 # No curl in the image: probe the health endpoint with Node's built-in fetch.

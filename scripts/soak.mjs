@@ -235,7 +235,10 @@ async function mixed ({ seconds, connections, sampleSeconds, slowClients, logLev
   clearInterval(sampler)
   clearInterval(renew)
   sample()
-  const slow = await Promise.race([Promise.all(lorises), new Promise((resolve) => setTimeout(() => resolve(null), 120_000))])
+  // The deadline is cleared once the slow clients are done: a pending timer would keep the process alive for its full 120 s.
+  let deadline
+  const slow = await Promise.race([Promise.all(lorises), new Promise((resolve) => { deadline = setTimeout(() => resolve(null), 120_000) })])
+  clearTimeout(deadline)
   const health = await send(agent, port, { path: '/__mock/health' })
   agent.destroy()
   const exit = await server.stop('SIGTERM')

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Container test: builds the image with a private Docker engine and checks that
-# it serves, is healthy, runs as non-root and stops cleanly on SIGTERM; then
-# validates docker-compose.yml and runs it with the host-network override.
+# every package the bundle loads from node_modules is in it, that it serves
+# (with --generate, /docs and pretty logs on a terminal), is healthy, runs as
+# non-root and stops cleanly on SIGTERM; then validates docker-compose.yml, and
+# builds and runs it with the host-network override on the local base image.
 #
 # Runs as root on Debian 12 with only the npm registry and Debian's mirror
 # reachable: no image registry is used. The base image is made locally with
@@ -24,6 +26,7 @@ ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SUITE=bookworm
 BASE_TAG=thrive-mock-base:local
 IMAGE_TAG=thrive-audience-mock:test
+COMPOSE_IMAGE_TAG=thrive-audience-mock:compose-test
 CACHE_DIR=${THRIVE_MOCK_BASE_CACHE:-/var/cache/thrive-mock-base}
 TENANT=eu-west-2_AcmeCorp1
 SECRET=acme-api-secret-0001
@@ -99,7 +102,7 @@ cleanup() {
     mapfile -t ids < <(timeout 10 docker ps -aq 2>/dev/null)
     [[ ${#ids[@]} -gt 0 ]] && timeout 30 docker rm -f "${ids[@]}" >/dev/null 2>&1
     timeout 20 docker network prune -f >/dev/null 2>&1
-    timeout 60 docker rmi -f "$IMAGE_TAG" "$BASE_TAG" >/dev/null 2>&1
+    timeout 60 docker rmi -f "$IMAGE_TAG" "$COMPOSE_IMAGE_TAG" "$BASE_TAG" >/dev/null 2>&1
   fi
   if [[ -n $DOCKERD_PID ]] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
     if ! stop_pid "$DOCKERD_PID" 30; then
@@ -169,7 +172,8 @@ apt_install() {
     made_policy=1
   fi
   local rc=0
-  timeout 600 apt-get install -y -qq --no-install-recommends "$@" >/dev/null || rc=$?
+  # Wait for another apt or dpkg run to finish instead of failing at once.
+  timeout 600 apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 "$@" >/dev/null || rc=$?
   if [[ $made_policy -eq 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
   [[ $rc -eq 0 ]] || fail "apt-get install $* failed ($rc)"
 }
@@ -385,6 +389,29 @@ docker history --format '{{.Size}}\t{{.CreatedBy}}' "$IMAGE_TAG" | awk -F'\t' '$
   printf "    %8s  %s\n", $1, substr($2, 1, 90) }'
 
 # ---------------------------------------------------------------------------
+# what the bundle loads from node_modules
+# ---------------------------------------------------------------------------
+step "checking the bundle's node_modules in $IMAGE_TAG"
+# The image has only these packages (and their dependencies): each must load
+# there, or (for a package whose code is bundled) its files must be found.
+load_js="import { createRequire } from 'node:module'; const require = createRequire(process.cwd() + '/');"
+while read -r name how; do
+  case $how in
+    load) load_js+=" await import('$name');" ;;
+    files) load_js+=" require.resolve('$name/package.json');" ;;
+    *) fail "scripts/runtime-modules.mjs --list printed '$name $how'" ;;
+  esac
+done < <(node "$ROOT_DIR/scripts/runtime-modules.mjs" --list)
+load_js+=" console.log('ok')"
+out=$(timeout 60 docker run --rm --network none --entrypoint node "$IMAGE_TAG" --input-type=module -e "$load_js" 2>&1) \
+  || { echo "$out" | tail -n 20 | sed 's/^/    /'; fail "a package the bundle loads from node_modules is missing from the image"; }
+log "loaded in the image: $(node "$ROOT_DIR/scripts/runtime-modules.mjs" --list | awk '{ print $1 }' | paste -sd' ')"
+want_version=$(node -p "require('$ROOT_DIR/package.json').version")
+got_version=$(timeout 60 docker run --rm --network none "$IMAGE_TAG" node dist/cli.bundle.js --version 2>&1) || fail "--version failed: $got_version"
+[[ $got_version == *"$want_version"* ]] || fail "--version printed '$got_version', want $want_version"
+log "node dist/cli.bundle.js --version -> $got_version"
+
+# ---------------------------------------------------------------------------
 # run the image
 # ---------------------------------------------------------------------------
 port_free() {
@@ -402,9 +429,11 @@ step "running $IMAGE_TAG"
 PORT=$(pick_port)
 BASE_URL=http://127.0.0.1:$PORT
 CONTAINER=thrive-mock-ctest-$$
-docker run -d --network host --name "$CONTAINER" -e "PORT=$PORT" \
+# With a terminal (-t) the logs go through pino-pretty, and GENERATE loads faker.
+GENERATE=10
+docker run -d -t --network host --name "$CONTAINER" -e "PORT=$PORT" -e "GENERATE=$GENERATE" \
   --health-interval 2s --health-start-period 2s "$IMAGE_TAG" >/dev/null
-log "container $CONTAINER on port $PORT"
+log "container $CONTAINER on port $PORT, GENERATE=$GENERATE, with a terminal"
 
 health=""
 for ((i = 0; i < 60; i++)); do
@@ -429,7 +458,25 @@ json_get() { # json_get FILE KEY -> value of a top-level key
 step "checking the API on 127.0.0.1"
 code=$(http "$WORK/health.json" "$BASE_URL/__mock/health")
 [[ $code == 200 ]] || fail "GET /__mock/health returned $code"
-log "GET /__mock/health -> 200"
+generated=$(json_get "$WORK/health.json" generated) || fail "health body is not JSON"
+[[ $generated == "$GENERATE" ]] || fail "health says generated=$generated, want $GENERATE (faker)"
+log "GET /__mock/health -> 200, generated=$generated (faker loaded)"
+
+code=$(http "$WORK/openapi.yaml" "$BASE_URL/docs/yaml")
+[[ $code == 200 ]] || fail "GET /docs/yaml returned $code"
+grep -q '^openapi: 3' "$WORK/openapi.yaml" || { head -c 300 "$WORK/openapi.yaml"; echo; fail "GET /docs/yaml is not the OpenAPI document in YAML"; }
+log "GET /docs/yaml -> 200, OpenAPI in YAML (yaml loaded)"
+
+code=$(http "$WORK/docs.css" "$BASE_URL/docs/static/index.css")
+[[ $code == 200 && -s $WORK/docs.css ]] || fail "GET /docs/static/index.css returned $code"
+code=$(http "$WORK/docs.html" "$BASE_URL/docs/")
+[[ $code == 200 ]] && grep -q 'swagger-ui' "$WORK/docs.html" || fail "GET /docs/ returned $code without the Swagger UI page"
+log "GET /docs/ and /docs/static/index.css -> 200 (swagger-ui assets)"
+
+docker logs "$CONTAINER" >"$WORK/pretty.log" 2>&1
+grep -q 'INFO' "$WORK/pretty.log" && ! grep -q '"level":' "$WORK/pretty.log" \
+  || { head -n 5 "$WORK/pretty.log" | sed 's/^/    /'; fail "logs on a terminal are not pino-pretty's"; }
+log "logs on a terminal are pino-pretty's: $(grep -m1 'INFO' "$WORK/pretty.log" | sed 's/\x1b\[[0-9;]*m//g' | tr -d '\r' | cut -c1-80)"
 
 code=$(http "$WORK/aud.json" -u "$TENANT:$SECRET" "$BASE_URL/rest/v1/audiences/$AUDIENCE")
 [[ $code == 200 ]] || { head -c 500 "$WORK/aud.json"; echo; fail "GET audience with Basic auth returned $code"; }
@@ -454,9 +501,16 @@ ref=$(json_get "$WORK/aud2.json" reference) || fail "audience body is not JSON"
 log "GET /rest/v1/audiences/$AUDIENCE (Bearer) -> 200"
 
 step "checking user and shutdown"
-uid=$(timeout 20 docker exec "$CONTAINER" id -u) || fail "docker exec id -u failed"
+# No shell or coreutils in the image: ask node.
+uid=$(timeout 20 docker exec "$CONTAINER" node -e 'process.stdout.write(String(process.getuid()))') || fail "docker exec node (uid) failed"
 [[ $uid =~ ^[0-9]+$ && $uid != 0 ]] || fail "container runs as uid '$uid', want non-root"
 log "container runs as uid $uid"
+# HOST=localhost goes through the C library's resolver, which must work with
+# only the libraries that ldd listed for node.
+addr=$(timeout 20 docker exec "$CONTAINER" node -e "require('node:dns').lookup('localhost', { family: 4 }, (e, a) => { if (e) throw e; process.stdout.write(a) })") \
+  || fail "docker exec node (dns.lookup localhost) failed"
+[[ $addr == 127.0.0.1 ]] || fail "localhost resolves to '$addr' in the container, want 127.0.0.1"
+log "localhost resolves to $addr in the container"
 
 stop_start=$(date +%s.%N)
 timeout 30 docker stop -t 10 "$CONTAINER" >/dev/null || fail "docker stop failed"
@@ -470,10 +524,13 @@ CONTAINER=""
 # ---------------------------------------------------------------------------
 # docker-compose
 # ---------------------------------------------------------------------------
-# The files under test, with the built image, the base image as the client's
-# Node.js image and the test port. COMPOSE_FILES may be replaced below.
+# The files under test, with the local base image as the build's BASE_IMAGE
+# and the client's Node.js image, their own image tag and the test port. With
+# BuildKit, compose builds through the docker CLI, so the build shares the
+# cache of the one above. COMPOSE_FILES may be replaced below.
 COMPOSE_FILES=(-f docker-compose.yml -f docker-compose.hostnet.yml)
-COMPOSE_CMD=(env -C "$ROOT_DIR" "THRIVE_MOCK_IMAGE=$IMAGE_TAG" "CLIENT_IMAGE=$BASE_TAG" "THRIVE_MOCK_PORT=$PORT"
+COMPOSE_CMD=(env -C "$ROOT_DIR" "THRIVE_MOCK_IMAGE=$COMPOSE_IMAGE_TAG" "BASE_IMAGE=$BASE_TAG" "CLIENT_IMAGE=$BASE_TAG"
+  "THRIVE_MOCK_PORT=$PORT" "COMPOSE_DOCKER_CLI_BUILD=$DOCKER_BUILDKIT"
   docker-compose --ansi never -p "$COMPOSE_PROJECT")
 compose() { timeout 180 "${COMPOSE_CMD[@]}" "${COMPOSE_FILES[@]}" "$@"; }
 
@@ -507,10 +564,22 @@ else
   # docker-compose v1 (1.28+, via docker-py) refuses published ports together
   # with network_mode: host, where Compose v2 just ignores them. Run v1 on the
   # merged configuration with the (meaningless) published ports dropped.
-  /usr/bin/python3 - "$WORK/compose-hostnet.txt" "$WORK/compose-merged.yml" <<'PY' || fail "could not rewrite the merged compose file"
+  # Without the build's host network, `npm ci` in the build has no network on
+  # such a host; without the BASE_IMAGE argument it needs an image registry.
+  /usr/bin/python3 - "$WORK/compose-hostnet.txt" "$WORK/compose-merged.yml" "$BASE_TAG" <<'PY' || fail "the merged compose file does not build on the host network from BASE_IMAGE"
 import sys, yaml
 with open(sys.argv[1]) as f:
     config = yaml.safe_load(f)
+build = config["services"]["thrive-mock"].get("build", {})
+problems = []
+if build.get("network") != "host":
+    problems.append("thrive-mock's build.network is %r, want 'host'" % build.get("network"))
+if (build.get("args") or {}).get("BASE_IMAGE") != sys.argv[3]:
+    problems.append("thrive-mock's build.args.BASE_IMAGE is %r, want %r (from $BASE_IMAGE)" % ((build.get("args") or {}).get("BASE_IMAGE"), sys.argv[3]))
+for problem in problems:
+    print("    " + problem)
+if problems:
+    sys.exit(1)
 for service in config.get("services", {}).values():
     if service.get("network_mode") == "host":
         service.pop("ports", None)
@@ -518,7 +587,14 @@ with open(sys.argv[2], "w") as f:
     yaml.safe_dump(config, f, default_flow_style=False, sort_keys=False)
 PY
   COMPOSE_FILES=(-f "$WORK/compose-merged.yml")
-  log "running the merged configuration without published ports (docker-compose v1)"
+  log "merged configuration: build on the host network from BASE_IMAGE=$BASE_TAG; published ports dropped (docker-compose v1)"
+
+  build_start=$(date +%s)
+  if ! bounded 420 "${COMPOSE_CMD[@]}" "${COMPOSE_FILES[@]}" build >"$WORK/compose-build.log" 2>&1; then
+    tail -n 30 "$WORK/compose-build.log" | sed 's/^/    /'
+    fail "docker-compose build failed"
+  fi
+  log "docker-compose build -> $COMPOSE_IMAGE_TAG in $(( $(date +%s) - build_start ))s"
 
   port_free "$PORT" || fail "port $PORT is still in use"
   COMPOSE_UP=1
