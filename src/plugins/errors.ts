@@ -1,6 +1,7 @@
 // One error handler and one not-found handler: every failure becomes Thrive's {status, error, message}.
 import type { Socket } from 'node:net'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { errorCodes, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import createError from '@fastify/error'
 import fp from 'fastify-plugin'
 import { reasonPhrase, RouteNotFoundError } from '../errors.js'
 import { OAuthError, sendOAuthError } from '../oauth-errors.js'
@@ -19,6 +20,60 @@ const FRIENDLY: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON',
   FST_ERR_BAD_URL: 'The URL is not valid: check its percent-encoding',
   FST_ERR_MAX_PARAM_LENGTH: 'A path parameter is longer than this server accepts'
+}
+
+/** Fastify's JSON parser refuses these keys (prototype poisoning); the client is told which, not just "not valid JSON". */
+export const ForbiddenJsonKeyError = createError(
+  'THRIVE_MOCK_FORBIDDEN_JSON_KEY',
+  'The request body contains a "%s" key, which this server refuses: it could poison object prototypes',
+  400,
+  Error,
+  false
+)
+
+/** The forbidden key a body holds, when JSON.parse accepts it and only the prototype-poisoning check refused it. */
+function forbiddenKey (body: string): string | null {
+  let proto = false
+  try {
+    JSON.parse(body, (key, value: unknown) => {
+      if (key === '__proto__') proto = true
+      return value
+    })
+  } catch {
+    return null
+  }
+  // The other key the check refuses is an object's "constructor" holding a "prototype".
+  return proto ? '__proto__' : 'constructor.prototype'
+}
+
+// Fastify reads only the bodies of methods that carry one; a GET, HEAD or TRACE body is never read, so its size is
+// checked here, and a chunked one is counted as it arrives.
+const UNREAD_BODY_METHODS = new Set(['GET', 'HEAD', 'TRACE'])
+
+function checkBodySize (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+  const limit = request.routeOptions.bodyLimit
+  const length = request.headers['content-length']
+  if (length !== undefined && Number(length) > limit) {
+    done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())
+    return
+  }
+  if (request.headers['transfer-encoding'] === undefined || !UNREAD_BODY_METHODS.has(request.method)) {
+    done()
+    return
+  }
+  let received = 0
+  const raw = request.raw
+  const onData = (chunk: Buffer) => {
+    received += chunk.length
+    if (received <= limit) return
+    finish(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())
+  }
+  const onEnd = () => finish()
+  function finish (err?: Error) {
+    raw.off('data', onData).off('end', onEnd).off('error', finish)
+    done(err)
+  }
+  raw.on('data', onData).on('end', onEnd).on('error', finish)
 }
 
 /** The status and client-facing message for any error; 5xx never reveal internals. */
@@ -60,6 +115,18 @@ export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Socket):
 }
 
 async function errorsPlugin (fastify: FastifyInstance) {
+  fastify.addHook('onRequest', checkBodySize)
+
+  // Fastify's own parser with its defaults: a poisoned body is refused, never silently stripped.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error')
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, function (request, body, done) {
+    parseJson(request, body as string, (err: Error | null, value?: unknown) => {
+      const key = (err as FastifyError | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? forbiddenKey(body as string) : null
+      if (key === null) done(err, value)
+      else done(new ForbiddenJsonKeyError(key), undefined)
+    })
+  })
+
   fastify.setErrorHandler(function (err: FastifyError, request, reply) {
     const { status, message } = describeError(err)
     if (status >= 500) request.log.error({ err }, 'request failed')

@@ -12,6 +12,8 @@ declare module 'fastify' {
 
 async function storePlugin (fastify: FastifyInstance, opts: { seed: Seed }) {
   fastify.decorate('store', new AudienceStore(opts.seed))
+  // A fixture directory may hold files that are not read (YAML, subfolders, notes): say which, so none is missed silently.
+  fastify.log.info({ loaded: opts.seed.sources, skipped: opts.seed.skipped }, 'fixtures loaded')
 }
 
 export default fp(storePlugin, { name: 'store' })

@@ -25,9 +25,16 @@ export interface TenantSeed {
   source: string
 }
 
+/** A directory entry that was not loaded, and why: start-up logs these so nothing is left out silently. */
+export interface SkippedFile {
+  file: string
+  reason: string
+}
+
 export interface Seed {
   tenants: TenantSeed[]
   sources: string[]
+  skipped: SkippedFile[]
 }
 
 const checkFixtureFile = Compile(FixtureFile)
@@ -95,7 +102,22 @@ function resolveAudience (
   }
 }
 
-function listSource (source: FixtureSource): Array<{ name: string, read: () => unknown }> {
+/** Why a directory entry is not a fixture file, or null when it is one. */
+function skipReason (path: string, name: string): string | null {
+  let stats
+  try {
+    stats = statSync(path)
+  } catch (err) {
+    // A dangling symbolic link: there is nothing to read.
+    return `cannot read (${(err as NodeJS.ErrnoException).code as string})`
+  }
+  if (stats.isDirectory()) return 'a subdirectory: only the files directly in a fixture directory are read'
+  if (/\.json$/i.test(name)) return stats.isFile() ? null : 'not a regular file'
+  if (/\.ya?ml$/i.test(name)) return 'YAML is not read: write fixtures as JSON'
+  return 'not a .json file'
+}
+
+function listSource (source: FixtureSource, skipped: SkippedFile[]): Array<{ name: string, read: () => unknown }> {
   if ('data' in source) return [{ name: source.name, read: () => source.data }]
   const parse = (file: string) => () => readJsonFile('fixture', file)
   let stats
@@ -105,12 +127,22 @@ function listSource (source: FixtureSource): Array<{ name: string, read: () => u
     throw new DataFileError('fixture', source.path, '$', 'no such file or directory')
   }
   if (!stats.isDirectory()) return [{ name: source.path, read: parse(source.path) }]
-  const files = readdirSync(source.path).filter((f) => f.endsWith('.json')).sort()
-  if (files.length === 0) throw new DataFileError('fixture', source.path, '$', 'directory holds no .json fixture files')
-  return files.map((f) => {
-    const file = join(source.path, f)
-    return { name: relative(process.cwd(), file), read: parse(file) }
-  })
+  const files: Array<{ name: string, read: () => unknown }> = []
+  const here: SkippedFile[] = []
+  // Code-unit order, not locale order, so every machine loads the same files in the same order.
+  for (const entry of readdirSync(source.path).sort()) {
+    const file = join(source.path, entry)
+    const name = relative(process.cwd(), file)
+    const reason = skipReason(file, entry)
+    if (reason === null) files.push({ name, read: parse(file) })
+    else here.push({ file: name, reason })
+  }
+  if (files.length === 0) {
+    const seen = here.map((s) => `${s.file}: ${s.reason}`).join('; ')
+    throw new DataFileError('fixture', source.path, '$', `directory holds no .json fixture files${seen === '' ? '' : ` (skipped ${seen})`}`)
+  }
+  skipped.push(...here)
+  return files
 }
 
 /**
@@ -120,8 +152,9 @@ function listSource (source: FixtureSource): Array<{ name: string, read: () => u
 export function loadFixtures (sources: FixtureSource[]): Seed {
   const tenants = new Map<string, TenantSeed>()
   const names: string[] = []
+  const skipped: SkippedFile[] = []
   for (const source of sources) {
-    for (const { name, read } of listSource(source)) {
+    for (const { name, read } of listSource(source, skipped)) {
       names.push(name)
       const file = validateDocument<FixtureFile>('fixture', checkFixtureFile, name, read())
       file.tenants.forEach((tenant, t) => {
@@ -149,5 +182,5 @@ export function loadFixtures (sources: FixtureSource[]): Seed {
       })
     }
   }
-  return { tenants: [...tenants.values()], sources: names }
+  return { tenants: [...tenants.values()], sources: names, skipped }
 }

@@ -188,3 +188,48 @@ t.test('a secret with a control character, which RFC 7617 §2 forbids in Basic c
   t.throws(() => loadFixtures([{ name: 'ctl', data: { tenants: [tenant] } }]), { name: 'DataFileError', path: '$.tenants[0].apiSecret' })
   t.throws(() => loadFixtures([{ name: 'ctl', data: { tenants: [{ ...tenant, apiSecret: 'ok', clients: [{ clientId: 'c', clientSecret: 'tab\there', scopes: ['api/read'] }] }] } }]), { name: 'DataFileError', path: '$.tenants[0].clients[0].clientSecret' })
 })
+
+t.test('a byte order mark before any valid fixture file changes nothing: the same seed loads (RFC 8259 §8.1)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fixture-bom-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  fc.assert(fc.property(fixture, fc.boolean(), (data, pretty) => {
+    const text = JSON.stringify(data, null, pretty ? 2 : undefined)
+    const file = join(dir, 'bom.json')
+    writeFileSync(file, `\ufeff${text}`)
+    const withMark = loadFixtures([{ path: file }])
+    const without = loadFixtures([{ name: file, data: JSON.parse(text) }])
+    if (JSON.stringify(withMark) !== JSON.stringify(without)) throw new Error('the mark changed the seed')
+  }), fcOptions(50))
+  t.pass('every fixture with a mark loaded as without it')
+})
+
+t.test('any broken fixture text is refused with its line and column, the same place JSON.parse reports where it reports one', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fixture-syntax-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const noise = fc.string({ maxLength: 3, unit: fc.constantFrom('{', '}', '[', ']', ',', ':', '"', '\\', '-', '0', '.', 'e', 't', 'x', ' ', '\n', '\u0001', 'u') })
+  let compared = 0
+  fc.assert(fc.property(fixture, fc.nat(), noise, fc.nat({ max: 2 }), (data, at, insert, drop) => {
+    const valid = JSON.stringify(data, null, 2)
+    const cut = at % (valid.length + 1)
+    const text = valid.slice(0, cut) + insert + valid.slice(cut + drop)
+    let native: string | null = null
+    try { JSON.parse(text) } catch (err) { native = (err as Error).message }
+    if (native === null) return
+    const file = join(dir, 'broken.json')
+    writeFileSync(file, text)
+    let message = ''
+    try { loadFixtures([{ path: file }]) } catch (err) { if (!(err instanceof DataFileError)) throw err; message = err.message }
+    const where = /^.*: \$: invalid JSON at line (\d+), column (\d+): unexpected (end of input|character .*), expected .+$/.exec(message)
+    if (where === null) throw new Error(`no line and column in ${JSON.stringify(message)}`)
+    // Node 20 says "at position N" for most errors, Node 22 adds "(line L column C)"; neither is relied on, both are checked.
+    const position = /at position (\d+)/.exec(native)
+    if (position !== null) {
+      compared++
+      const before = text.slice(0, Number(position[1]))
+      const line = before.split('\n').length
+      const column = before.length - before.lastIndexOf('\n')
+      if (Number(where[1]) !== line || Number(where[2]) !== column) throw new Error(`${message} but JSON.parse says ${native}`)
+    }
+  }), fcOptions(400))
+  t.ok(compared > 50, `${compared} positions compared with JSON.parse`)
+})

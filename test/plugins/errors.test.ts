@@ -1,7 +1,8 @@
 // Every failure, Fastify's own included, is Thrive's {status, error, message}: thrive-api.md B.4.
 import { connect } from 'node:net'
+import { Readable } from 'node:stream'
 import t, { type Test } from 'tap'
-import { BASIC_A, build, json } from '../helpers.js'
+import { BASIC_A, build, CLIENT_HEADERS, json, TENANT_A } from '../helpers.js'
 
 function assertShape (t: Test, res: { statusCode: number, headers: Record<string, unknown>, json: () => unknown }, status: number, error: string, message: RegExp) {
   t.equal(res.statusCode, status)
@@ -110,4 +111,111 @@ t.test('reason phrases follow Thrive\'s docs where they differ from Node, and No
   t.equal(reasonPhrase(422), 'Unprocessable Content')
   t.equal(reasonPhrase(503), 'Service Unavailable')
   t.equal(reasonPhrase(599), 'Error')
+})
+
+// SECURITY.md "Limits": a request body over 64 KiB is a 413, whatever the method and whatever its Content-Type.
+const OVER = 'x'.repeat(70 * 1024)
+const TOO_LARGE = { status: 413, error: 'Payload Too Large', message: 'The request body is larger than this server accepts' }
+
+t.test('a GET with a 70 KB body is a 413 in Thrive\'s shape, on the API and on the control plane, before authentication', async (t) => {
+  const app = await build(t)
+  for (const [url, headers] of [
+    ['/rest/v1/audiences/backend', { authorization: BASIC_A, ...CLIENT_HEADERS }],
+    ['/rest/v1/audiences/backend', { authorization: BASIC_A, 'content-type': 'text/plain' }],
+    ['/audiences/backend', {}],
+    ['/__mock/requests', { 'content-type': 'application/json' }],
+    ['/no-such-route', {}]
+  ] as const) {
+    const res = await app.inject({ method: 'GET', url, headers, payload: OVER })
+    t.equal(res.statusCode, 413, url)
+    t.match(res.headers['content-type'], /^application\/json/)
+    t.same(res.json(), TOO_LARGE, url)
+  }
+  const head = await app.inject({ method: 'HEAD', url: '/rest/v1/audiences/backend', headers: { authorization: BASIC_A }, payload: OVER })
+  t.equal(head.statusCode, 413, 'HEAD too')
+})
+
+t.test('a body over the limit is a 413 even where its Content-Type would be refused (415) or is missing', async (t) => {
+  const app = await build(t)
+  const control = await app.inject({ method: 'POST', url: '/__mock/reset', headers: { 'content-type': 'text/csv' }, payload: OVER })
+  t.equal(control.statusCode, 413)
+  t.same(control.json(), TOO_LARGE)
+  // RFC 6749 §5.2: the token route answers in its own shape, with the status that says what is wrong.
+  const token = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers: { 'content-type': 'text/plain' }, payload: OVER })
+  t.equal(token.statusCode, 413)
+  t.equal(token.headers['cache-control'], 'no-store')
+  t.same(token.json(), { error: 'invalid_request', error_description: 'Request body is too large' })
+  const bare = await app.inject({ method: 'POST', url: '/__mock/reset', payload: Buffer.from(OVER) })
+  t.equal(bare.statusCode, 413, 'no Content-Type at all')
+})
+
+t.test('a GET of exactly 64 KiB, with no body, or with Content-Type: application/json and an empty body is served (B.4, C decided 1)', async (t) => {
+  const app = await build(t)
+  const expected = await app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization: BASIC_A } })
+  t.equal(expected.statusCode, 200)
+  t.equal(json(expected).reference, 'backend')
+  for (const [name, extra] of [
+    ['no body', {}],
+    ['an empty JSON body', { headers: CLIENT_HEADERS, payload: '' }],
+    ['Content-Length: 0', { headers: { ...CLIENT_HEADERS, 'content-length': '0' } }],
+    ['a body of exactly the limit', { headers: CLIENT_HEADERS, payload: 'x'.repeat(64 * 1024) }]
+  ] as const) {
+    const res = await app.inject({ url: '/rest/v1/audiences/backend', ...extra, headers: { authorization: BASIC_A, ...('headers' in extra ? extra.headers : {}) } })
+    t.equal(res.statusCode, 200, name)
+    t.equal(res.body, expected.body, name)
+  }
+})
+
+function chunked (size: number): Readable {
+  return Readable.from((function * () { for (let sent = 0; sent < size; sent += 4096) yield Buffer.alloc(Math.min(4096, size - sent), 'x') })())
+}
+
+t.test('a chunked GET body, whose size no header gives, is counted: over the limit it is a 413, under it the GET is served', async (t) => {
+  const app = await build(t)
+  const headers = { authorization: BASIC_A, 'transfer-encoding': 'chunked' }
+  const big = await app.inject({ url: '/rest/v1/audiences/backend', headers, payload: chunked(70 * 1024) })
+  t.equal(big.statusCode, 413)
+  t.same(big.json(), TOO_LARGE)
+  const small = await app.inject({ url: '/rest/v1/audiences/backend', headers, payload: chunked(10 * 1024) })
+  t.equal(small.statusCode, 200)
+  t.equal(json(small).reference, 'backend')
+})
+
+t.test('over a real socket, a chunked GET body over the limit is a 413 in Thrive\'s shape', async (t) => {
+  const app = await build(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as { port: number }).port
+  const chunks = Array.from({ length: 20 }, () => `1000\r\n${'x'.repeat(4096)}\r\n`).join('')
+  const res = await rawRequest(port, `GET /rest/v1/audiences/backend HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: ${BASIC_A}\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`)
+  t.match(res, /^HTTP\/1\.1 413 Payload Too Large\r\n/)
+  t.same(JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)), TOO_LARGE)
+})
+
+// Fastify refuses these keys (secure-json-parse); the message must say so rather than call the JSON invalid.
+t.test('a JSON body with a "__proto__" or "constructor.prototype" key is a 400 that names the refused key', async (t) => {
+  const app = await build(t)
+  for (const [payload, key] of <Array<[string, string]>>[
+    ['{"tenantId": "x", "__proto__": {"admin": true}}', '__proto__'],
+    ['{"a": [1, {"b": {"__proto__": null}}]}', '__proto__'],
+    ['{"constructor": {"prototype": {"admin": true}}}', 'constructor.prototype']
+  ]) {
+    const res = await app.inject({ method: 'POST', url: '/__mock/reset', headers: { 'content-type': 'application/json' }, payload })
+    t.equal(res.statusCode, 400, payload)
+    t.match(res.headers['content-type'], /^application\/json/)
+    t.same(res.json(), { status: 400, error: 'Bad Request', message: `The request body contains a "${key}" key, which this server refuses: it could poison object prototypes` }, payload)
+  }
+  // RFC 6749 §5.2: invalid_request on the token route.
+  const token = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers: { 'content-type': 'application/json' }, payload: '{"grant_type": "client_credentials", "__proto__": {"scope": "api/all"}}' })
+  t.equal(token.statusCode, 400)
+  t.equal(token.headers['cache-control'], 'no-store')
+  t.same(token.json(), { error: 'invalid_request', error_description: 'The request body contains a "__proto__" key, which this server refuses: it could poison object prototypes' })
+})
+
+t.test('a body that is not JSON at all is still called invalid JSON, and a valid one still parses', async (t) => {
+  const app = await build(t)
+  const bad = await app.inject({ method: 'POST', url: '/__mock/reset', headers: { 'content-type': 'application/json' }, payload: '{"__proto__": ' })
+  t.equal(bad.statusCode, 400)
+  t.same(bad.json(), { status: 400, error: 'Bad Request', message: 'The request body is not valid JSON' })
+  const ok = await app.inject({ method: 'POST', url: '/__mock/reset', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: '{"tenantId": "eu-west-2_TestTenA1"}' })
+  t.equal(ok.statusCode, 200, 'a valid JSON body still parses')
 })

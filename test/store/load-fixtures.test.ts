@@ -1,10 +1,12 @@
 // Fixture loading: every problem stops start-up with one message naming the file, the JSON path and the problem.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import t, { type Test } from 'tap'
-import { DEFAULT_FIXTURES } from '../../src/config.js'
-import { DataFileError } from '../../src/data-file.js'
+import { buildApp } from '../../src/app.js'
+import { DEFAULT_FIXTURES, defaultConfig } from '../../src/config.js'
+import { DataFileError, locateJsonError, readJsonFile } from '../../src/data-file.js'
 import { deriveId, loadFixtures } from '../../src/store/load-fixtures.js'
 
 const tenant = (extra: Record<string, unknown> = {}) => ({
@@ -48,7 +50,69 @@ t.test('several files in a directory are merged, in name order', async (t) => {
   const d = dir({ 'b.json': { tenants: [tenant({ tenantId: 'eu-west-2_Second2' })] }, 'a.json': { tenants: [tenant()] }, 'notes.txt': 'ignored' })
   const seed = loadFixtures([{ path: d }])
   t.same(seed.tenants.map((x) => x.tenantId), ['eu-west-2_FixTest1', 'eu-west-2_Second2'])
-  t.equal(seed.sources.length, 2)
+  t.same(seed.sources, [relative(process.cwd(), join(d, 'a.json')), relative(process.cwd(), join(d, 'b.json'))])
+  t.same(seed.skipped, [{ file: relative(process.cwd(), join(d, 'notes.txt')), reason: 'not a .json file' }])
+})
+
+t.test('a directory loads .json files whatever the case of the extension, and reports every entry it skips with the reason', async (t) => {
+  const d = dir({
+    'a.JSON': { tenants: [tenant()] },
+    'b.Json': { tenants: [tenant({ tenantId: 'eu-west-2_Second2' })] },
+    'c.yaml': 'tenants: []',
+    'd.YML': 'tenants: []',
+    'e.txt': 'notes'
+  })
+  mkdirSync(join(d, 'nested'))
+  writeFileSync(join(d, 'nested', 'f.json'), JSON.stringify({ tenants: [tenant({ tenantId: 'eu-west-2_Nested3' })] }))
+  symlinkSync(join(d, 'gone.json'), join(d, 'g.json'))
+  execFileSync('mkfifo', [join(d, 'h.json')])
+  const seed = loadFixtures([{ path: d }])
+  const at = (f: string) => relative(process.cwd(), join(d, f))
+  t.same(seed.tenants.map((x) => x.tenantId), ['eu-west-2_FixTest1', 'eu-west-2_Second2'])
+  t.same(seed.sources, [at('a.JSON'), at('b.Json')])
+  t.same(seed.skipped, [
+    { file: at('c.yaml'), reason: 'YAML is not read: write fixtures as JSON' },
+    { file: at('d.YML'), reason: 'YAML is not read: write fixtures as JSON' },
+    { file: at('e.txt'), reason: 'not a .json file' },
+    { file: at('g.json'), reason: 'cannot read (ENOENT)' },
+    { file: at('h.json'), reason: 'not a regular file' },
+    { file: at('nested'), reason: 'a subdirectory: only the files directly in a fixture directory are read' }
+  ])
+})
+
+t.test('a directory with nothing to load names what it skipped', async (t) => {
+  const d = dir({ 'a.yaml': 'tenants: []' })
+  t.throws(() => loadFixtures([{ path: d }]), { message: `${d}: $: directory holds no .json fixture files (skipped ${relative(process.cwd(), join(d, 'a.yaml'))}: YAML is not read: write fixtures as JSON)` })
+})
+
+t.test('the app logs, at info on start, the fixture files loaded and those skipped with the reason', async (t) => {
+  const d = dir({ 'a.json': { tenants: [tenant()] }, 'b.yml': 'x: 1' })
+  const lines: string[] = []
+  const app = await buildApp(defaultConfig({ fixtures: [{ path: d }] }), { logger: { level: 'info', stream: { write: (l: string) => { lines.push(l) } } } })
+  t.teardown(() => app.close())
+  const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'fixtures loaded')
+  t.match(line, { level: 30 })
+  t.same(line?.loaded, [relative(process.cwd(), join(d, 'a.json'))])
+  t.same(line?.skipped, [{ file: relative(process.cwd(), join(d, 'b.yml')), reason: 'YAML is not read: write fixtures as JSON' }])
+})
+
+t.test('a UTF-8 byte order mark before the JSON is ignored (RFC 8259 §8.1), in fixtures and in the faults file', async (t) => {
+  const d = dir({})
+  const text = JSON.stringify({ tenants: [tenant()] }, null, 2)
+  writeFileSync(join(d, 'bom.json'), `\ufeff${text}`)
+  const seed = loadFixtures([{ path: join(d, 'bom.json') }])
+  t.same(seed.tenants, loadFixtures([{ name: join(d, 'bom.json'), data: JSON.parse(text) }]).tenants)
+  writeFileSync(join(d, 'faults.json'), '\ufeff[{"effect": {"status": 503}}]')
+  t.same(readJsonFile('faults file', join(d, 'faults.json')), [{ effect: { status: 503 } }])
+  // Columns count from after the mark, as editors show them.
+  writeFileSync(join(d, 'bom-broken.json'), '\ufeff{\n  x')
+  t.throws(() => loadFixtures([{ path: join(d, 'bom-broken.json') }]), { message: `${join(d, 'bom-broken.json')}: $: invalid JSON at line 2, column 3: unexpected character "x", expected a property name in double quotes` })
+})
+
+t.test('a YAML file given by path is not read as YAML, and its JSON error says so', async (t) => {
+  const d = dir({ 'f.yaml': 'tenants:\n  - tenantId: x\n', 'g.yml': JSON.stringify({ tenants: [tenant()] }) })
+  t.throws(() => loadFixtures([{ path: join(d, 'f.yaml') }]), { message: `${join(d, 'f.yaml')}: $: invalid JSON at line 1, column 2: unexpected character "e", expected "true" (YAML is not read: write the file as JSON)` })
+  t.equal(loadFixtures([{ path: join(d, 'g.yml') }]).tenants.length, 1, 'JSON in a .yml file is still JSON')
 })
 
 t.test('a single file path loads that file', async (t) => {
@@ -115,14 +179,57 @@ t.test('a malformed tenant id', async (t) => {
   expectError(t, { 'f.json': { tenants: [tenant({ tenantId: 'not a tenant' })] } }, 'f.json', '$.tenants[0].tenantId', /must match pattern/)
 })
 
-t.test('invalid JSON', async (t) => {
-  expectError(t, { 'broken.json': '{ "tenants": [' }, 'broken.json', '$', /invalid JSON/)
+t.test('invalid JSON names the line and the column where it breaks', async (t) => {
+  expectError(t, { 'broken.json': '{ "tenants": [' }, 'broken.json', '$', /: invalid JSON at line 1, column 15: unexpected end of input, expected a value$/)
+  expectError(t, { 'broken.json': '{\n  "tenants": [\n    { "tenantId": "x", }\n  ]\n}\n' }, 'broken.json', '$', /: invalid JSON at line 3, column 24: unexpected character "}", expected a property name in double quotes$/)
 })
 
-t.test('an unreadable entry in a directory', async (t) => {
+// Every way RFC 8259's grammar can break, with where: the position is found by walking the grammar, since
+// JSON.parse's messages differ between Node versions and Node 20 gives no position for an unexpected token.
+const SYNTAX_ERRORS: Array<[string, number, number, string]> = [
+  ['', 1, 1, 'unexpected end of input, expected a value'],
+  ['  \r\n\t', 2, 2, 'unexpected end of input, expected a value'],
+  ['{"a": x}', 1, 7, 'unexpected character "x", expected a value'],
+  ['{"a": tru}', 1, 10, 'unexpected character "}", expected "true"'],
+  ['[fals', 1, 6, 'unexpected end of input, expected "false"'],
+  ['nul', 1, 4, 'unexpected end of input, expected "null"'],
+  ['{"a" 1}', 1, 6, 'unexpected character "1", expected \':\' after a property name'],
+  ['{"a": 1,}', 1, 9, 'unexpected character "}", expected a property name in double quotes'],
+  ['{"a": 1 "b": 2}', 1, 9, 'unexpected character "\\"", expected \',\' or \'}\''],
+  ['[1, 2\n', 2, 1, 'unexpected end of input, expected \',\' or \']\''],
+  ['[[], {}, [1, {"a": [true, false, null]}]] x', 1, 43, 'unexpected character "x", expected the end of the file after the JSON value'],
+  ['{"a": 01}', 1, 8, 'unexpected character "1", expected \',\' or \'}\''],
+  ['[12', 1, 4, 'unexpected end of input, expected \',\' or \']\''],
+  ['"\\u12', 1, 6, 'unexpected end of input, expected four hex digits after \\u'],
+  ['-', 1, 2, 'unexpected end of input, expected a digit'],
+  ['[-x]', 1, 3, 'unexpected character "x", expected a digit'],
+  ['1.', 1, 3, 'unexpected end of input, expected a digit after the decimal point'],
+  ['-12.5e', 1, 7, 'unexpected end of input, expected a digit in the exponent'],
+  ['[1E+x]', 1, 5, 'unexpected character "x", expected a digit in the exponent'],
+  ['"abc', 1, 5, 'unexpected end of input, expected a closing \'"\''],
+  ['"a\u0001"', 1, 3, 'unexpected character "\\u0001", expected an escaped control character (\\n, \\t, \\u0001...)'],
+  ['"\\q"', 1, 3, 'unexpected character "q", expected an escape: \\" \\\\ \\/ \\b \\f \\n \\r \\t or \\u'],
+  ['"\\u12G4"', 1, 6, 'unexpected character "G", expected four hex digits after \\u'],
+  ['"\\"\\\\\\/\\b\\f\\n\\r\\t\\uAbC9" 1', 1, 26, 'unexpected character "1", expected the end of the file after the JSON value']
+]
+
+t.test('each kind of JSON syntax error is named, with its line and column', async (t) => {
   const d = dir({})
-  mkdirSync(join(d, 'sub.json'))
-  t.throws(() => loadFixtures([{ path: d }]), /sub\.json: \$: cannot read file \(EISDIR\)/)
+  for (const [text, line, column, problem] of SYNTAX_ERRORS) {
+    t.throws(() => JSON.parse(text), SyntaxError, `${JSON.stringify(text)} is not JSON`)
+    const file = join(d, 'f.json')
+    writeFileSync(file, text)
+    t.throws(() => readJsonFile('fixture', file), { message: `${file}: $: invalid JSON at line ${line}, column ${column}: ${problem}` }, JSON.stringify(text))
+    const where = locateJsonError(text)
+    const position = /at position (\d+)/.exec((() => { try { JSON.parse(text) } catch (err) { return (err as Error).message } })() ?? '')
+    if (position !== null) t.equal(where?.offset, Number(position[1]), `the same position as JSON.parse reports for ${JSON.stringify(text)}`)
+  }
+  t.equal(locateJsonError('{"a": [1, -2.5e+3, "\\u00e9", {}], "b": {"c": null}}'), null, 'valid JSON has no error')
+})
+
+t.test('an unreadable file is named with the reason', async (t) => {
+  const d = dir({})
+  t.throws(() => readJsonFile('faults file', d), { message: `${d}: $: cannot read file (EISDIR)` })
 })
 
 t.test('a missing path and an empty directory', async (t) => {
