@@ -15,7 +15,7 @@ declare module 'fastify' {
 
 async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) {
   const { clock, store } = fastify
-  // Only a tenant this server knows gets a ring of its own: a token request can name any tenant in its path.
+  // Only a tenant this server knows gets a ring of its own: no id a caller makes up can open one.
   const journal = new Journal(opts.size, { tenantKey: (tenantId) => store.tenant(tenantId)?.tenantId })
   fastify.decorate('journal', journal)
 
