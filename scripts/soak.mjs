@@ -205,8 +205,10 @@ async function mixed ({ seconds, connections, sampleSeconds, slowClients, logLev
       tally.requests += 4
       tally.byKind['armed-rule'] = (tally.byKind['armed-rule'] ?? 0) + 4
       if (!ok) { tally.unexpected++; if (tally.examples.length < 10) tally.examples.push(`armed-rule: ${armed.status} ${fire.map((r) => r.status)} ${after.status}`) }
-      const journal = await send(control, port, { path: '/__mock/requests' })
-      journalSizes.push((parse(journal) ?? []).length)
+      // The journal keeps a ring per tenant and a 100-entry one for requests with no tenant: each must hold to its bound.
+      const perTenant = new Map()
+      for (const e of parse(await send(control, port, { path: '/__mock/requests' })) ?? []) perTenant.set(e.tenantId, (perTenant.get(e.tenantId) ?? 0) + 1)
+      journalSizes.push({ tenant: Math.max(0, ...[...perTenant].filter(([id]) => id !== null).map(([, n]) => n)), anonymous: perTenant.get(null) ?? 0 })
       cycles++
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
@@ -267,7 +269,7 @@ async function mixed ({ seconds, connections, sampleSeconds, slowClients, logLev
       minuteTroughsMB: troughs.map((p) => Math.round(p.y)),
       troughSlopeMBPerMin: Math.round(slope(troughs) * 100) / 100
     },
-    journal: { maxListed: Math.max(0, ...journalSizes), samples: journalSizes.length },
+    journal: { maxPerTenant: Math.max(0, ...journalSizes.map((j) => j.tenant)), maxAnonymous: Math.max(0, ...journalSizes.map((j) => j.anonymous)), samples: journalSizes.length },
     slowClients: slow === null ? { count: slowClients, cutOff: 'not within 120 s of the end' } : { count: slow.length, maxSeconds: Math.max(0, ...slow.map((s) => s.seconds)), statuses: [...new Set(slow.map((s) => s.status))] },
     healthyAfter: health.status === 200,
     exitCode: exit.code,
@@ -312,7 +314,7 @@ async function main () {
   const opts = { seconds: num('duration', 300, 1), connections: num('connections', 50, 1), sampleSeconds: num('sample-seconds', 5, 1), slowClients: num('slow-clients', 10, 0), logLevel: values['log-level'] ?? 'warn' }
   log(`soak: ${opts.seconds} s of mixed traffic at ${opts.connections} connections, RSS every ${opts.sampleSeconds} s, ${opts.slowClients} slow clients`)
   const soak = await mixed(opts)
-  const ok = (iso === null || (iso.mismatches === 0 && iso.exitCode === 0)) && soak.unexpected === 0 && soak.healthyAfter && soak.exitCode === 0 && soak.journal.maxListed <= 1000
+  const ok = (iso === null || (iso.mismatches === 0 && iso.exitCode === 0)) && soak.unexpected === 0 && soak.healthyAfter && soak.exitCode === 0 && soak.journal.maxPerTenant <= 1000 && soak.journal.maxAnonymous <= 100
   if (values.json) {
     console.log(JSON.stringify({ ok, isolation: iso, soak }))
   } else {
@@ -321,7 +323,7 @@ async function main () {
     log(`  statuses ${JSON.stringify(soak.statuses)}`)
     log(`  rss (s, MB) ${JSON.stringify(soak.rssSeries)}`)
     log(`  slow clients ${JSON.stringify(soak.slowClients)}`)
-    log(`soak ${ok ? 'PASSED' : 'FAILED'}: ${soak.seconds} s, ${soak.connections} connections, ${soak.requests} requests (${soak.requestsPerSecond}/s), unexpected=${soak.unexpected}, rssMB=${soak.rss.startMB}->${soak.rss.endMB} (peak ${soak.rss.peakMB}), slope=${soak.rss.slopeMBPerMin} MB/min (after 30 s warm-up: ${soak.rss.slopeAfterWarmupMBPerMin} MB/min; per-minute lows ${soak.rss.minuteTroughsMB.join(', ')}: ${soak.rss.troughSlopeMBPerMin} MB/min), journal<=${soak.journal.maxListed}, healthyAfter=${soak.healthyAfter}, exit=${soak.exitCode}`)
+    log(`soak ${ok ? 'PASSED' : 'FAILED'}: ${soak.seconds} s, ${soak.connections} connections, ${soak.requests} requests (${soak.requestsPerSecond}/s), unexpected=${soak.unexpected}, rssMB=${soak.rss.startMB}->${soak.rss.endMB} (peak ${soak.rss.peakMB}), slope=${soak.rss.slopeMBPerMin} MB/min (after 30 s warm-up: ${soak.rss.slopeAfterWarmupMBPerMin} MB/min; per-minute lows ${soak.rss.minuteTroughsMB.join(', ')}: ${soak.rss.troughSlopeMBPerMin} MB/min), journal<=${soak.journal.maxPerTenant} per tenant, <=${soak.journal.maxAnonymous} without one, healthyAfter=${soak.healthyAfter}, exit=${soak.exitCode}`)
   }
   return ok ? 0 : 1
 }

@@ -14,8 +14,9 @@ declare module 'fastify' {
 }
 
 async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) {
-  const journal = new Journal(opts.size)
-  const { clock } = fastify
+  const { clock, store } = fastify
+  // Only a tenant this server knows gets a ring of its own: no id a caller makes up can open one.
+  const journal = new Journal(opts.size, { tenantKey: (tenantId) => store.tenant(tenantId)?.tenantId })
   fastify.decorate('journal', journal)
 
   // Callback style: this runs on every request, so it should not cost a promise.
@@ -40,4 +41,4 @@ async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) 
   })
 }
 
-export default fp(journalPlugin, { name: 'journal', dependencies: ['clock'] })
+export default fp(journalPlugin, { name: 'journal', dependencies: ['clock', 'store'] })

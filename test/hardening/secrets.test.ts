@@ -114,7 +114,10 @@ t.test('the journal never holds a secret, a token or a query string', async (t) 
   t.ok(entries.length >= 25, `${entries.length} journal entries`)
   t.same(leaks(journal.body, [API_SECRET, CLIENT_SECRET, ADMIN_TOKEN, WRONG_SECRET, token]), [])
   t.notOk(entries.some((e) => String(e.path).includes('?')), 'paths only')
-  t.same([...new Set(entries.flatMap(Object.keys))].sort(), ['clientId', 'durationMs', 'fault', 'method', 'path', 'seq', 'status', 'tenantId', 'time', 'transport'])
+  t.same([...new Set(entries.flatMap(Object.keys))].sort(), ['clientId', 'durationMs', 'fault', 'method', 'path', 'query', 'seq', 'status', 'tenantId', 'time', 'transport', 'truncated'])
+  const credentials = entries.flatMap((e) => Object.entries(e.query as Record<string, string>)).filter(([name]) => /secret|token/.test(name))
+  t.ok(credentials.length >= 4, `${credentials.length} credential-named query parameters journaled`)
+  t.same([...new Set(credentials.map(([, value]) => value))], ['[redacted]'], 'and every one redacted')
 })
 
 t.test('no reply echoes a secret it was sent; only the token endpoint\'s 200 carries a token', async (t) => {

@@ -8,6 +8,7 @@ import { ErrorRef } from '../../schemas/common.js'
 import type { FaultLimitError } from '../../faults/engine.js'
 import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
 import { secretsEqual } from '../../secrets.js'
+import { ANONYMOUS_RING_SIZE, JOURNAL_BYTE_BUDGET, JOURNAL_LIMITS, REDACTED, TRUNCATION_MARKER } from '../../store/journal.js'
 
 export const ADMIN_HEADER = 'x-mock-admin-token'
 
@@ -19,7 +20,11 @@ const JournalEntry = Type.Object({
   seq: Type.Integer({ description: 'Increasing sequence number' }),
   time: Type.String({ format: 'date-time' }),
   method: Type.String(),
-  path: Type.String({ description: 'Request path without the query' }),
+  path: Type.String({ description: `Request path without the query, as sent (still percent-encoded); a path over ${JOURNAL_LIMITS.pathChars} characters is cut and ends with "${TRUNCATION_MARKER}"` }),
+  query: Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]), {
+    description: `The query string, parsed and decoded: name -> value, or every value of a repeated name. At most ${JOURNAL_LIMITS.queryParams} values, names of ${JOURNAL_LIMITS.queryNameChars} and values of ${JOURNAL_LIMITS.queryValueChars} characters (a cut one ends with "${TRUNCATION_MARKER}"); the value of a name that looks like a credential (token, secret, password, key, auth...) is "${REDACTED}". The raw query string is never kept.`
+  }),
+  truncated: Type.Boolean({ description: 'True when the path, the query or an id was cut to fit the limits above' }),
   tenantId: Type.Union([Type.String(), Type.Null()]),
   clientId: Type.Union([Type.String(), Type.Null()]),
   status: Type.Union([Type.Integer(), Type.Null()], { description: 'null when a transport fault left no response' }),
@@ -111,7 +116,7 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
     schema: {
       operationId: 'listRequests',
       summary: 'Recent requests, newest first',
-      description: 'The journal keeps the last JOURNAL_SIZE API and token requests. It never holds an Authorization value or a secret.',
+      description: `The journal keeps the last JOURNAL_SIZE API and token requests of each tenant, and the last ${ANONYMOUS_RING_SIZE} requests with no known tenant, within a ${JOURNAL_BYTE_BUDGET / 1024 / 1024} MiB budget that drops the oldest entries first. It never holds an Authorization value, a secret or a raw query string.`,
       tags,
       querystring: Type.Object({
         tenantId: Type.Optional(Type.String({ minLength: 1 })),

@@ -81,7 +81,9 @@ t.test('the journal records API and token requests newest first, with every fiel
   t.match(entries[1], { method: 'GET', path: '/audiences/nope', tenantId: TENANT_A.tenantId, clientId: TENANT_A.tenantId, status: 429, fault: 'prefer' })
   t.match(entries[2], { method: 'GET', path: '/rest/v1/audiences/backend', tenantId: TENANT_A.tenantId, clientId: 'a-reader', status: 200, fault: null })
   t.match(entries[3], { method: 'POST', path: `/oauth2/token/${TENANT_A.tenantId}`, tenantId: TENANT_A.tenantId, clientId: 'a-reader', status: 200 })
-  t.same(Object.keys(entries[0] ?? {}).sort(), ['clientId', 'durationMs', 'fault', 'method', 'path', 'seq', 'status', 'tenantId', 'time', 'transport'])
+  t.same(entries.map((e) => e.query), [{}, {}, { x: '1' }, {}], 'the query parsed; the path without it')
+  t.same(entries.map((e) => e.truncated), [false, false, false, false])
+  t.same(Object.keys(entries[0] ?? {}).sort(), ['clientId', 'durationMs', 'fault', 'method', 'path', 'query', 'seq', 'status', 'tenantId', 'time', 'transport', 'truncated'])
   t.ok((entries[0]?.seq as number) > (entries[1]?.seq as number))
   t.match(entries[0]?.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   const text = JSON.stringify(entries)
@@ -113,16 +115,99 @@ t.test('the journal is bounded: it keeps the newest JOURNAL_SIZE entries; size 0
   t.same(json(await none.inject({ method: 'DELETE', url: '/__mock/requests' })), { removed: 0 })
 })
 
+t.test('1,000 unauthenticated requests to unknown routes leave a tenant\'s journal intact (they keep only the last 100)', async (t) => {
+  const app = await build(t)
+  for (const ref of ['backend', 'shared', 'nope']) await app.inject({ url: `/audiences/${ref}`, headers: { authorization: BASIC_A } })
+  for (let i = 0; i < 1000; i++) await app.inject({ url: `/no/such/route/${i}` })
+  t.same((await list(app, `/__mock/requests?tenantId=${TENANT_A.tenantId}`)).map((e) => [e.path, e.status]), [['/audiences/nope', 404], ['/audiences/shared', 200], ['/audiences/backend', 200]])
+  const all = await list(app, '/__mock/requests')
+  t.equal(all.length, 103)
+  t.same(all.slice(0, 100).map((e) => [e.path, e.tenantId, e.status]), Array.from({ length: 100 }, (_, i) => [`/no/such/route/${999 - i}`, null, 404]))
+})
+
+t.test('each tenant\'s journal keeps its own JOURNAL_SIZE entries, whatever the other tenants send', async (t) => {
+  const app = await build(t, { journalSize: 3 })
+  for (const ref of ['backend', 'shared', 'ui-made', 'smart-one', 'with%20space']) await app.inject({ url: `/audiences/${ref}`, headers: { authorization: BASIC_A } })
+  for (let i = 0; i < 2; i++) await app.inject({ url: '/audiences/shared', headers: { authorization: BASIC_B } })
+  t.same((await list(app, `/__mock/requests?tenantId=${TENANT_A.tenantId}`)).map((e) => e.path), ['/audiences/with%20space', '/audiences/smart-one', '/audiences/ui-made'])
+  t.same((await list(app, `/__mock/requests?tenantId=${TENANT_B.tenantId}`)).map((e) => [e.path, e.tenantId]), [['/audiences/shared', TENANT_B.tenantId], ['/audiences/shared', TENANT_B.tenantId]])
+  t.equal((await list(app, '/__mock/requests')).length, 5)
+})
+
+t.test('without a tenant, the journal merges every tenant\'s and the anonymous entries newest first', async (t) => {
+  const app = await build(t, { journalSize: 2 })
+  const sent: Array<[string, string | null]> = []
+  const send = async (url: string, authorization: string | null, tenantId: string | null, method: 'GET' | 'POST' = 'GET') => {
+    await app.inject({ method, url, headers: authorization === null ? {} : { authorization }, ...(method === 'POST' ? { payload: { grant_type: 'client_credentials' } } : {}) })
+    sent.push([url, tenantId])
+  }
+  await send('/audiences/backend', BASIC_A, TENANT_A.tenantId)
+  await send('/nowhere', null, null)
+  await send('/audiences/shared', BASIC_B, TENANT_B.tenantId)
+  await send('/oauth2/token/eu-west-2_Nobody00', null, null, 'POST')
+  await send('/audiences/shared', BASIC_A, TENANT_A.tenantId)
+  await send('/audiences/backend', null, null)
+  const entries = await list(app, '/__mock/requests')
+  // Each ring keeps 2: the anonymous one has let /nowhere go, the tenants' rings keep theirs.
+  t.same(entries.map((e) => [e.path, e.tenantId]), [sent[5], sent[4], sent[3], sent[2], sent[0]])
+  t.same(entries.map((e) => e.seq), [6, 5, 4, 3, 1])
+  t.same((await list(app, '/__mock/requests?limit=2')).map((e) => e.seq), [6, 5])
+  t.same(entries.map((e) => e.status), [401, 200, 401, 200, 200], 'the token request that failed client authentication is with the anonymous entries')
+})
+
+t.test('an entry keeps the parsed query, bounded, credentials redacted, and says when it was cut (RFC 6750 §2.3)', async (t) => {
+  const app = await build(t)
+  await app.inject({ url: '/rest/v1/audiences/backend?page=2&tag=a&tag=b&sp=a+b%20c&__proto__=x&access_token=hunter2secret&flag', headers: { authorization: BASIC_A } })
+  const [entry] = await list(app, '/__mock/requests')
+  t.same({ ...entry, seq: undefined, time: undefined, durationMs: undefined }, {
+    seq: undefined,
+    time: undefined,
+    durationMs: undefined,
+    method: 'GET',
+    path: '/rest/v1/audiences/backend',
+    query: JSON.parse('{"page":"2","tag":["a","b"],"sp":"a b c","__proto__":"x","access_token":"[redacted]","flag":""}'),
+    truncated: false,
+    tenantId: TENANT_A.tenantId,
+    clientId: TENANT_A.tenantId,
+    status: 200,
+    fault: null,
+    transport: null
+  })
+  const raw = (await app.inject({ url: '/__mock/requests' })).body
+  t.ok(raw.includes('"__proto__":"x"'), 'a parameter named __proto__ is listed like any other')
+  t.notOk(raw.includes('hunter2secret'))
+
+  const params = Array.from({ length: 40 }, (_, i) => `p${i}=${'v'.repeat(300)}`).join('&')
+  await app.inject({ url: `/audiences/backend?${'n'.repeat(70)}=1&${params}`, headers: { authorization: BASIC_A } })
+  const [cut] = await list(app, '/__mock/requests?limit=1')
+  const query = cut?.query as Record<string, string>
+  t.equal(Object.keys(query).length, 32)
+  t.equal(query[`${'n'.repeat(64)}…`], '1')
+  t.equal(query.p0, `${'v'.repeat(256)}…`)
+  t.notOk('p31' in query)
+  t.equal(cut?.truncated, true)
+  t.equal(cut?.status, 200)
+
+  await app.inject({ url: `/${'p'.repeat(3000)}?q=1` })
+  const [long] = await list(app, '/__mock/requests?limit=1')
+  t.match(long, { path: `/${'p'.repeat(2047)}…`, query: { q: '1' }, truncated: true, tenantId: null, status: 404 })
+})
+
 t.test('DELETE /__mock/requests forgets all entries, or one tenant\'s, keeping the others in order', async (t) => {
   const app = await build(t, { journalSize: 4 })
   for (const auth of [BASIC_A, BASIC_B, BASIC_A, BASIC_B, BASIC_A]) await app.inject({ url: '/audiences/shared', headers: { authorization: auth } })
-  t.same(json(await app.inject({ method: 'DELETE', url: `/__mock/requests?tenantId=${TENANT_A.tenantId}` })), { removed: 2 })
+  await app.inject({ url: '/nowhere' })
+  await app.inject({ method: 'POST', url: '/oauth2/token/eu-west-2_Nobody00', payload: { grant_type: 'client_credentials' } })
+  t.same(json(await app.inject({ method: 'DELETE', url: `/__mock/requests?tenantId=${TENANT_A.tenantId}` })), { removed: 3 })
+  t.same(await list(app, `/__mock/requests?tenantId=${TENANT_A.tenantId}`), [])
   const left = await list(app, '/__mock/requests')
-  t.same(left.map((e) => e.tenantId), [TENANT_B.tenantId, TENANT_B.tenantId])
-  t.ok((left[0]?.seq as number) > (left[1]?.seq as number))
+  t.same(left.map((e) => [e.path, e.tenantId]), [['/oauth2/token/eu-west-2_Nobody00', null], ['/nowhere', null], ['/audiences/shared', TENANT_B.tenantId], ['/audiences/shared', TENANT_B.tenantId]])
+  t.ok((left[2]?.seq as number) > (left[3]?.seq as number))
+  t.same(json(await app.inject({ method: 'DELETE', url: `/__mock/requests?tenantId=${TENANT_B.tenantId}` })), { removed: 2 })
   await app.inject({ url: '/audiences/shared', headers: { authorization: BASIC_A } })
-  t.equal((await list(app, '/__mock/requests')).length, 3)
+  t.same((await list(app, '/__mock/requests')).map((e) => e.tenantId), [TENANT_A.tenantId, null, null])
   t.same(json(await app.inject({ method: 'DELETE', url: '/__mock/requests' })), { removed: 3 })
+  t.same(await list(app, '/__mock/requests'), [])
 })
 
 t.test('reset with a tenant clears only that tenant\'s rules and journal; a full reset clears everything and the clock', async (t) => {
