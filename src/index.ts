@@ -1,7 +1,7 @@
 // The library API: start a mock in-process from a test runner, on port 0 by default.
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from './app.js'
-import { defaultConfig, type Config, type LogLevel } from './config.js'
+import { DEFAULT_CLOCK_TOLERANCE_S, defaultConfig, type Config, type LogLevel } from './config.js'
 import { authenticateClient, grantScopes, tokenResponse } from './client-credentials.js'
 import type { OAuthError } from './oauth-errors.js'
 import { resetState, type ResetResult } from './reset.js'
@@ -30,7 +30,8 @@ export interface MockServerOptions {
   /** Faker-generated audiences per tenant, and their seed. */
   generate?: number
   seed?: number
-  token?: { ttlSeconds?: number, signingKey?: string, issuer?: string }
+  /** clockToleranceSeconds: skew tolerated on exp, iat and nbf, 0 (default) to 300. */
+  token?: { ttlSeconds?: number, signingKey?: string, issuer?: string, clockToleranceSeconds?: number }
   /** Fault rules to arm at start. */
   faults?: FaultRuleInput[]
   adminToken?: string
@@ -88,7 +89,7 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
     generate: options.generate ?? 0,
     seed: options.seed ?? 1,
     journalSize: options.journalSize ?? 1000,
-    token: { ttlSeconds: options.token?.ttlSeconds ?? 3600, signingKey: options.token?.signingKey ?? null, issuer: options.token?.issuer ?? 'thrive-audience-mock' },
+    token: { ttlSeconds: options.token?.ttlSeconds ?? 3600, signingKey: options.token?.signingKey ?? null, issuer: options.token?.issuer ?? 'thrive-audience-mock', clockToleranceSeconds: options.token?.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_S },
     admin: { enabled: true, token: options.adminToken ?? null },
     ...(sources === undefined ? {} : { fixtures: sources })
   }

@@ -5,9 +5,6 @@ import type { MockClock } from './clock.js'
 import { ConfigError } from './config.js'
 import type { Scope } from './schemas/oauth.js'
 
-/** Tolerated skew between clocks when checking exp, nbf and iat (seconds). */
-export const CLOCK_TOLERANCE_S = 5
-
 const STRING_CLAIMS = ['client_id', 'tenant_id', 'scope', 'jti'] as const
 
 /** Verified tokens remembered; a client suite rarely holds more than a few hundred at once. */
@@ -69,6 +66,8 @@ export interface TokenServiceOptions {
   signingKey: string | null
   issuer: string
   ttlSeconds: number
+  /** Skew tolerated when checking exp, nbf and iat. */
+  clockToleranceSeconds: number
   clock: MockClock
 }
 
@@ -77,6 +76,7 @@ export class TokenService {
   readonly generatedKey: boolean
   readonly ttlSeconds: number
   readonly #issuer: string
+  readonly #toleranceS: number
   readonly #clock: MockClock
   readonly #jwk: Jwk | null
   readonly #sign: (payload: Record<string, unknown>) => string
@@ -94,6 +94,7 @@ export class TokenService {
     this.generatedKey = key.generated
     this.ttlSeconds = options.ttlSeconds
     this.#issuer = options.issuer
+    this.#toleranceS = options.clockToleranceSeconds
     this.#clock = options.clock
     this.#jwk = key.jwk
     this.#sign = createSigner({ key: key.signKey, algorithm: key.algorithm, kid: key.kid, expiresIn: options.ttlSeconds * 1000 })
@@ -146,9 +147,9 @@ export class TokenService {
     }
     const nowS = this.#clock.now() / 1000
     if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number') throw new Error('claims exp and iat must be numbers')
-    if (claims.exp + CLOCK_TOLERANCE_S <= nowS) throw new Error('the token has expired; request a new one')
-    if (claims.iat - CLOCK_TOLERANCE_S > nowS) throw new Error('the token was issued in the future')
-    if (typeof claims.nbf === 'number' && claims.nbf - CLOCK_TOLERANCE_S > nowS) throw new Error('the token is not valid yet (nbf)')
+    if (claims.exp + this.#toleranceS <= nowS) throw new Error('the token has expired; request a new one')
+    if (claims.iat - this.#toleranceS > nowS) throw new Error('the token was issued in the future')
+    if (typeof claims.nbf === 'number' && claims.nbf - this.#toleranceS > nowS) throw new Error('the token is not valid yet (nbf)')
     return claims as unknown as AccessClaims
   }
 

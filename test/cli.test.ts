@@ -1,9 +1,10 @@
 // The built CLI as a real process: start-up, a read over a socket, errors, help, SIGTERM.
+import { generateKeyPairSync, verify } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
-import { FIXTURE, IDS, BASIC_A } from './helpers.js'
+import t, { type Test } from 'tap'
+import { FIXTURE, IDS, BASIC_A, TENANT_A, basic } from './helpers.js'
 import { runCli, startCli } from './cli-helpers.js'
 
 function fixtureFile (content: unknown): string {
@@ -85,4 +86,50 @@ t.test('--generate N --seed S gives byte-identical data on every start, beside o
   const beside = await startCli(['--fixtures', fixtureFile(FIXTURE), '--generate', '30'])
   t.match(await (await fetch(`${beside.url}/__mock/health`)).json(), { tenants: 2, audiences: 10 + 2 * 30, generated: 30 })
   await beside.stop()
+})
+
+const KEY_PAIR = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } })
+
+/** Gets a token from the running CLI and checks it against the public key alone, as a verifying client would (RFC 7515 §5.2). */
+async function tokenVerifiesWithPublicKey (t: Test, url: string): Promise<void> {
+  const res = await fetch(`${url}/oauth2/token/${TENANT_A.tenantId}`, { method: 'POST', headers: { authorization: basic('a-reader', 'a-reader-secret'), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
+  t.equal(res.status, 200)
+  const token = (await res.json() as { access_token: string }).access_token
+  const [header, payload, signature] = token.split('.') as [string, string, string]
+  t.match(JSON.parse(Buffer.from(header, 'base64url').toString()), { alg: 'RS256' })
+  t.ok(verify('sha256', Buffer.from(`${header}.${payload}`), KEY_PAIR.publicKey, Buffer.from(signature, 'base64url')), 'the signature verifies with the public key')
+  const read = await fetch(`${url}/rest/v1/audiences/backend`, { headers: { authorization: `Bearer ${token}` } })
+  t.equal(read.status, 200)
+  t.match(await read.json(), { id: IDS.aChild, reference: 'backend' })
+}
+
+t.test('--token-signing-key "$(cat key.pem)": a PEM value, which starts with dashes, is taken as the key', async (t) => {
+  const cli = await startCli(['--fixtures', fixtureFile(FIXTURE), '--token-signing-key', KEY_PAIR.privateKey])
+  t.teardown(() => cli.stop())
+  await tokenVerifiesWithPublicKey(t, cli.url)
+})
+
+t.test('--token-signing-key-file reads the PEM key from a file, so it never shows in ps', async (t) => {
+  const keyFile = join(mkdtempSync(join(tmpdir(), 'cli-key-')), 'key.pem')
+  writeFileSync(keyFile, KEY_PAIR.privateKey, { mode: 0o600 })
+  const cli = await startCli(['--fixtures', fixtureFile(FIXTURE), '--token-signing-key-file', keyFile])
+  t.teardown(() => cli.stop())
+  t.notMatch((cli.child.spawnargs).join(' '), /BEGIN/, 'the command line holds a path, not the key')
+  await tokenVerifiesWithPublicKey(t, cli.url)
+})
+
+t.test('an unreadable key file exits 1 with a configuration error naming the file', async (t) => {
+  const missing = join(mkdtempSync(join(tmpdir(), 'cli-key-')), 'missing.pem')
+  const { code, stderr } = await runCli([], { TOKEN_SIGNING_KEY_FILE: missing })
+  t.equal(code, 1)
+  t.equal(stderr.trim(), `thrive-audience-mock: configuration error: TOKEN_SIGNING_KEY_FILE: cannot read the token signing key file "${missing}": ENOENT: no such file or directory, open '${missing}'`)
+})
+
+t.test('--help states the admin token minimum, the clock tolerance range, and recommends a key file or the environment over the key flag', async (t) => {
+  const { code, stdout } = await runCli(['--help'])
+  t.equal(code, 0)
+  t.match(stdout, /--admin-token <value>\s+Require "X-Mock-Admin-Token: <token>" on every \/__mock route except health; at least 8 characters \[MOCK_ADMIN_TOKEN\]/)
+  t.match(stdout, /--token-clock-tolerance <value>\s+Clock skew in seconds \(0 to 300\).*\(default: 0\) \[TOKEN_CLOCK_TOLERANCE_SECONDS\]/)
+  t.match(stdout, /--token-signing-key <value>\s+.*Prefer --token-signing-key-file or the environment: a flag's value is visible to every user in `ps`/)
+  t.match(stdout, /--token-signing-key-file <value>\s+File holding the token signing key.*\[TOKEN_SIGNING_KEY_FILE\]/)
 })

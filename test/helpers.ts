@@ -1,7 +1,7 @@
 // Test helpers: an app per test built from inline config and small inline fixtures.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildApp, type BuildOptions } from '../src/app.js'
-import { defaultConfig, type Config } from '../src/config.js'
+import { defaultConfig, type Config, type ConfigOverrides } from '../src/config.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -60,11 +60,11 @@ export const FIXTURE = {
   ]
 }
 
-export function testConfig (overrides: Partial<Config> = {}): Config {
+export function testConfig (overrides: ConfigOverrides = {}): Config {
   return defaultConfig({ fixtures: [{ name: 'inline-fixture', data: FIXTURE }], ...overrides })
 }
 
-export async function build (t: Teardown, overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
+export async function build (t: Teardown, overrides: ConfigOverrides = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = await buildApp(testConfig(overrides), options)
   t.teardown(() => app.close())
   return app

@@ -3,7 +3,6 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import { createSigner } from 'fast-jwt'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
-import { CLOCK_TOLERANCE_S } from '../../src/tokens.js'
 import { BASIC_A, build, getToken, IDS, json, TENANT_A, TENANT_B, testConfig } from '../helpers.js'
 
 const KEY = 'k'.repeat(40)
@@ -76,8 +75,61 @@ t.test('a token expires after its lifetime, judged by the mock clock (B.8)', asy
   const token = json(res).access_token as string
   app.clock.advance(59_000)
   t.equal((await read(app, token)).statusCode, 200, 'still valid a second before expiry')
-  app.clock.advance((1 + CLOCK_TOLERANCE_S) * 1000)
+  app.clock.advance(1000)
   assertInvalidToken(t, await read(app, token), /expired/)
+})
+
+/** Stops real time for one test, so the mock clock moves only when the test moves it and an edge can be hit to the millisecond. */
+function freezeTime (t: Test): void {
+  const realNow = Date.now
+  const frozen = realNow()
+  Date.now = () => frozen
+  t.teardown(() => { Date.now = realNow })
+}
+
+async function issue (app: Awaited<ReturnType<typeof build>>): Promise<{ token: string, exp: number }> {
+  const token = await getToken(app, 'a-reader', 'a-reader-secret')
+  const { exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number }
+  return { token, exp }
+}
+
+t.test('with no clock tolerance configured, a 1 s token reads until its exp and is refused from exp on (RFC 7519 §4.1.4, B.8)', async (t) => {
+  freezeTime(t)
+  const app = await build(t, { token: { ttlSeconds: 1, signingKey: null, issuer: ISSUER } })
+  const { token, exp } = await issue(app)
+  app.clock.set(exp * 1000 - 1)
+  const before = await read(app, token)
+  t.equal(before.statusCode, 200, 'a millisecond before exp')
+  t.equal(json(before).id, IDS.aChild)
+  app.clock.set(exp * 1000)
+  assertInvalidToken(t, await read(app, token), /^Invalid access token: the token has expired; request a new one$/)
+  app.clock.set(exp * 1000 + 1500)
+  assertInvalidToken(t, await read(app, token), /expired/)
+})
+
+t.test('a configured clock tolerance of 5 s still accepts a token 4 s after exp and refuses it at 5 s; without one it is refused at once (RFC 7519 §4.1.4)', async (t) => {
+  freezeTime(t)
+  const lenient = await build(t, withKey(KEY, { ttlSeconds: 1, clockToleranceSeconds: 5 }))
+  const strict = await build(t, withKey(KEY, { ttlSeconds: 1 }))
+  const { token, exp } = await issue(lenient)
+  for (const app of [lenient, strict]) app.clock.set((exp + 4) * 1000)
+  t.equal((await read(lenient, token)).statusCode, 200, '4 s after exp, within the tolerance')
+  assertInvalidToken(t, await read(strict, token), /the token has expired/)
+  lenient.clock.set((exp + 5) * 1000)
+  assertInvalidToken(t, await read(lenient, token), /the token has expired/)
+})
+
+t.test('the clock tolerance also applies to iat and nbf: a token from up to that many seconds ahead is accepted (RFC 7519 §4.1.5, §4.1.6)', async (t) => {
+  freezeTime(t)
+  const nowS = Math.floor(Date.now() / 1000)
+  const strict = await build(t, withKey(KEY))
+  const lenient = await build(t, withKey(KEY, { clockToleranceSeconds: 5 }))
+  for (const [name, extra] of [['iat', { iat: nowS + 5 }], ['nbf', { nbf: nowS + 5 }]] as const) {
+    const ahead = forge(claims(extra))
+    assertInvalidToken(t, await read(strict, ahead), name === 'iat' ? /issued in the future/ : /not valid yet/)
+    t.equal((await read(lenient, ahead)).statusCode, 200, `${name} 5 s ahead, within a 5 s tolerance`)
+    assertInvalidToken(t, await read(lenient, forge(claims({ [name]: nowS + 6 }))), name === 'iat' ? /issued in the future/ : /not valid yet/)
+  }
 })
 
 t.test('attacks and malformed tokens are 401 with an invalid_token challenge (RFC 8725 §2)', async (t) => {
