@@ -98,5 +98,5 @@ t.test('the README cookbook, run in order against a fresh server, does what its 
     if (c.comment !== null) checked += 1
     t.equal(problem, null, `step ${i + 1}: ${c.command.split('\n')[0] as string}${c.comment === null ? '' : `   # ${c.comment}`}`)
   })
-  t.ok(checked >= 10, `${checked} commands checked against their comments`)
+  t.ok(checked >= 9, `${checked} commands checked against their comments`)
 })
