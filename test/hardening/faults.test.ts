@@ -279,7 +279,7 @@ t.test('POST /__mock/clock with any body moves the clock or is a documented 400;
     const rule = await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId }, effect: { delayMs: 0 }, times: 1 } })
     if (rule.statusCode !== 201) throw new Error(`rules broke: ${rule.body}`)
     if ((await app.inject({ url: '/__mock/requests?limit=5' })).statusCode !== 200) throw new Error('the journal broke')
-    await app.inject({ method: 'POST', url: '/__mock/reset' })
+    await app.inject({ method: 'POST', url: '/__mock/reset', headers: { 'content-type': 'application/json' } })
   }), fcOptions(120))
   t.pass('the clock stayed usable')
 })

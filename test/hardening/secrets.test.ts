@@ -67,7 +67,7 @@ function traffic (token: string): Exchange[] {
     { url: api, headers: { authorization: basic(TENANT, API_SECRET) } },
     { method: 'POST', url: '/__mock/clock', headers: ADMIN, payload: { advanceMs: 7_200_000 } },
     { url: api, headers: { authorization: `Bearer ${token}` } },
-    { method: 'POST', url: '/__mock/reset', headers: ADMIN },
+    { method: 'POST', url: '/__mock/reset', headers: { ...ADMIN, 'content-type': 'application/json' } },
     { url: '/__mock/health' },
     { url: '/.well-known/jwks.json' }
   ]

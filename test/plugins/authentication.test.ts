@@ -76,7 +76,7 @@ t.test('a Basic header seen before still authenticates after a full reset, and a
   const read = (authorization: string) => app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization } })
   t.equal((await read(BASIC_A)).statusCode, 200)
   t.equal((await read(BASIC_A)).statusCode, 200)
-  t.equal((await app.inject({ method: 'POST', url: '/__mock/reset' })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/__mock/reset', headers: { 'content-type': 'application/json' } })).statusCode, 200)
   t.equal((await read(BASIC_A)).statusCode, 200)
   t.equal((await read(basic(TENANT_A.tenantId, `${TENANT_A.apiSecret}x`))).statusCode, 401)
 })

@@ -46,6 +46,15 @@ const ClockChange = Type.Object({
   real: Type.Optional(Type.Literal(true, { description: 'Go back to real time' }))
 }, { additionalProperties: false, minProperties: 1, maxProperties: 1 })
 
+export const CSRF_MESSAGE = 'Control-plane writes must be sent with Content-Type: application/json. This guards against ' +
+  'cross-site request forgery: a web page on another origin cannot send that content type without a CORS preflight, ' +
+  'which this server never grants.'
+
+/** The media type without its parameters (RFC 9110 §8.3.1), compared case-insensitively. */
+function isJson (contentType: string | undefined): boolean {
+  return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/json'
+}
+
 const errors = { 400: ErrorRef, 401: ErrorRef, 404: ErrorRef }
 const tags = ['Mock control']
 
@@ -65,6 +74,33 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
       }
     })
   }
+
+  // Derived here, beside the checks, so the published document says what they enforce. The security
+  // requirement also makes the docs page's Authorize dialog send the admin header with "Try it out".
+  app.addHook('onRoute', (route) => {
+    const schema = { ...route.schema }
+    if (route.method === 'POST') schema.response = { ...schema.response as object, 415: ErrorRef }
+    if (opts.adminToken !== null) schema.security = [{ adminToken: [] }]
+    route.schema = schema
+  })
+
+  // Cross-site request forgery: without an admin token, any web page could make a visitor's browser POST here
+  // (a form, or fetch in no-cors mode) and wipe or rig the state. Such a request can only carry no body type,
+  // text/plain, a form or multipart; application/json from another origin needs a CORS preflight, which this
+  // server never grants (it has no CORS handling). DELETE needs no check: it is not a CORS-safelisted method,
+  // so a browser always preflights it, whatever its content type.
+  app.addHook('onRequest', async function requireJson (request: FastifyRequest, reply: FastifyReply) {
+    if (request.method === 'POST' && !isJson(request.headers['content-type'])) {
+      return sendError(reply, 415, CSRF_MESSAGE)
+    }
+  })
+  // An empty JSON body is an absent one, so `POST /reset` with only the JSON content type is a full reset,
+  // as a bare POST once was; the other routes' body schemas refuse it. Everything else is Fastify's own parser.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, function (request, body: string, done) {
+    if (body === '') return done(null, undefined)
+    parseJson(request, body, done)
+  })
 
   const config = { journal: false }
 
@@ -138,7 +174,7 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
 
   app.post('/reset', {
     config,
-    // A bare POST (no body) means a full reset.
+    // No body (only the JSON content type) means a full reset.
     preValidation: async (request) => { request.body ??= {} },
     schema: {
       operationId: 'reset',

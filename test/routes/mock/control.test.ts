@@ -1,8 +1,10 @@
 // The /__mock control plane: fault rule CRUD and validation, the journal, reset, the clock and admin protection.
 import t from 'tap'
+import { CSRF_MESSAGE } from '../../../src/routes/mock/control.js'
 import { basic, BASIC_A, BASIC_B, build, getToken, json, TENANT_A, TENANT_B } from '../../helpers.js'
 
 type App = Awaited<ReturnType<typeof build>>
+const JSON_TYPE = { 'content-type': 'application/json' }
 const RULE = { match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 } }
 const list = async (app: App, url: string) => json(await app.inject({ url })) as unknown as Array<Record<string, unknown>>
 
@@ -219,11 +221,91 @@ t.test('reset with a tenant clears only that tenant\'s rules and journal; a full
   t.same(json(await app.inject({ method: 'POST', url: '/__mock/reset', payload: { tenantId: TENANT_A.tenantId } })), { faultsRemoved: 1, requestsRemoved: 1, clockReset: false })
   t.equal((await list(app, '/__mock/faults')).length, 1)
   t.equal(json(await app.inject({ url: '/__mock/clock' })).offsetMs, 5000, 'a tenant reset leaves the shared clock alone')
-  t.same(json(await app.inject({ method: 'POST', url: '/__mock/reset' })), { faultsRemoved: 1, requestsRemoved: 1, clockReset: true })
+  t.same(json(await app.inject({ method: 'POST', url: '/__mock/reset', headers: JSON_TYPE })), { faultsRemoved: 1, requestsRemoved: 1, clockReset: true })
   t.match(json(await app.inject({ url: '/__mock/clock' })), { offsetMs: 0, real: true })
   const unknown = await app.inject({ method: 'POST', url: '/__mock/reset', payload: { tenantId: 'eu-west-2_Nobody00' } })
   t.equal(unknown.statusCode, 400)
   t.equal(json(unknown).message, 'Unknown tenant "eu-west-2_Nobody00"')
+})
+
+/** What a control-plane write could change: the rules, the journal and the clock. */
+async function snapshot (app: App) {
+  const clock = json(await app.inject({ url: '/__mock/clock' }))
+  return { faults: await list(app, '/__mock/faults'), requests: await list(app, '/__mock/requests'), offsetMs: clock.offsetMs }
+}
+
+// Each write with a body a browser page could send cross-origin without a CORS preflight (Fetch standard,
+// "CORS-safelisted request-header": no Content-Type, text/plain, a form or multipart), and that the route would
+// otherwise act on.
+const FORGEABLE: Array<[string, Record<string, string>, string | undefined]> = [
+  ['/__mock/reset', {}, undefined],
+  ['/__mock/reset', { 'content-type': 'text/plain' }, '{}'],
+  ['/__mock/reset', { 'content-type': 'text/plain;charset=UTF-8' }, `{"tenantId":"${TENANT_A.tenantId}"}`],
+  ['/__mock/reset', { 'content-type': 'application/x-www-form-urlencoded' }, `tenantId=${TENANT_A.tenantId}`],
+  ['/__mock/reset', { 'content-type': 'multipart/form-data; boundary=x' }, `--x\r\nContent-Disposition: form-data; name="tenantId"\r\n\r\n${TENANT_A.tenantId}\r\n--x--\r\n`],
+  ['/__mock/faults', {}, undefined],
+  ['/__mock/faults', { 'content-type': 'text/plain' }, JSON.stringify({ match: { allTenants: true }, effect: { status: 500 } })],
+  ['/__mock/faults', { 'content-type': 'application/x-www-form-urlencoded' }, 'match=x&effect=y'],
+  ['/__mock/clock', {}, undefined],
+  ['/__mock/clock', { 'content-type': 'text/plain' }, '{"advanceMs":86400000}'],
+  ['/__mock/clock', { 'content-type': 'application/x-www-form-urlencoded' }, 'advanceMs=86400000'],
+  ['/__mock/clock', { 'content-type': 'text/plain; x=application/json' }, '{"real":true}']
+]
+
+t.test('a control-plane POST without Content-Type: application/json is a 415 naming CSRF, and changes nothing (RFC 9110 §15.5.16)', async (t) => {
+  const app = await build(t)
+  await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId }, effect: { delayMs: 1 } } })
+  await app.inject({ method: 'POST', url: '/__mock/clock', payload: { advanceMs: 5000 } })
+  await app.inject({ url: '/audiences/backend', headers: { authorization: BASIC_A } })
+  const before = await snapshot(app)
+  t.equal(before.faults.length, 1)
+  t.equal(before.requests.length, 1)
+  t.equal(before.offsetMs, 5000)
+  for (const [url, headers, payload] of FORGEABLE) {
+    const res = await app.inject({ method: 'POST', url, headers: { origin: 'https://elsewhere.example', ...headers }, ...(payload === undefined ? {} : { payload }) })
+    const label = `${url} with ${headers['content-type'] ?? 'no content type'}`
+    t.equal(res.statusCode, 415, label)
+    t.match(res.headers['content-type'], /^application\/json/, label)
+    t.same(json(res), { status: 415, error: 'Unsupported Media Type', message: CSRF_MESSAGE }, label)
+    t.notOk(res.headers['access-control-allow-origin'], `${label}: no CORS grant`)
+  }
+  t.match(CSRF_MESSAGE, /Content-Type: application\/json.*cross-site request forgery.*CORS preflight/)
+  t.same(await snapshot(app), before, 'no rule, journal entry or clock offset changed')
+})
+
+t.test('the same writes sent as application/json work; an empty JSON body to /__mock/reset is a full reset', async (t) => {
+  const app = await build(t)
+  const armed = await app.inject({ method: 'POST', url: '/__mock/faults', headers: JSON_TYPE, payload: JSON.stringify({ match: { tenantId: TENANT_A.tenantId }, effect: { delayMs: 1 } }) })
+  t.equal(armed.statusCode, 201)
+  const moved = await app.inject({ method: 'POST', url: '/__mock/clock', headers: { 'content-type': 'Application/JSON; charset=utf-8' }, payload: '{"advanceMs":5000}' })
+  t.equal(moved.statusCode, 200, 'the media type is matched without its parameters, case-insensitively (RFC 9110 §8.3.1)')
+  t.equal(json(moved).offsetMs, 5000)
+  await app.inject({ url: '/audiences/backend', headers: { authorization: BASIC_A } })
+  const reset = await app.inject({ method: 'POST', url: '/__mock/reset', headers: JSON_TYPE, payload: '' })
+  t.equal(reset.statusCode, 200)
+  t.same(json(reset), { faultsRemoved: 1, requestsRemoved: 1, clockReset: true })
+  t.same(await snapshot(app), { faults: [], requests: [], offsetMs: 0 })
+  const empty = await app.inject({ method: 'POST', url: '/__mock/faults', headers: JSON_TYPE, payload: '' })
+  t.equal(empty.statusCode, 400, 'an empty body is no rule')
+  t.same(json(empty), { status: 400, error: 'Bad Request', message: 'body must be object' })
+  const poisoned = await app.inject({ method: 'POST', url: '/__mock/reset', headers: JSON_TYPE, payload: '{"__proto__":{"tenantId":"x"}}' })
+  t.equal(poisoned.statusCode, 400, 'Fastify\'s prototype-poisoning check still applies')
+  t.same(json(poisoned), { status: 400, error: 'Bad Request', message: 'The request body is not valid JSON' })
+})
+
+t.test('no CORS preflight is granted, and DELETE, which a browser always preflights, needs no content type', async (t) => {
+  const app = await build(t)
+  const preflight = await app.inject({
+    method: 'OPTIONS',
+    url: '/__mock/reset',
+    headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' }
+  })
+  t.equal(preflight.statusCode, 404)
+  t.same(Object.keys(preflight.headers).filter((h) => h.startsWith('access-control-')), [], 'no Access-Control-Allow-* header')
+  await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId }, effect: { delayMs: 1 } } })
+  const cleared = await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+  t.equal(cleared.statusCode, 200)
+  t.same(json(cleared), { removed: 1 })
 })
 
 t.test('the clock: read, advance, jump to an instant, and back to real time', async (t) => {
