@@ -15,13 +15,14 @@ async function openapiPlugin (fastify: FastifyInstance, opts: { version: string 
         title: 'Thrive audience API (mock)',
         version: opts.version,
         description: 'A stand-in for the Thrive Learning audience API. Thrive documents paths without the /rest/v1 prefix; ' +
-          'this server answers both `/rest/v1/audiences/{audienceId}` and `/audiences/{audienceId}`. ' +
+          'this server answers both `/rest/v1/audiences/{audienceId}` and `/audiences/{audienceId}`, and lists the first. ' +
+          'The token endpoint, as in Thrive, is `/oauth2/token/{tenantId}`, outside /rest/v1. ' +
           'The "Mock control" operations under /__mock are this server\'s own, not Thrive\'s.'
       },
       tags: [
         { name: 'Audiences', description: 'Thrive: read audiences by id or reference' },
         { name: 'OAuth', description: 'Thrive: OAuth 2.0 client credentials (RFC 6749 §4.4)' },
-        { name: 'Mock control', description: 'This mock only: faults, journal, reset, clock, health' }
+        { name: 'Mock control', description: 'This mock only: faults, journal, reset, clock, health. Every POST here must send Content-Type: application/json (a guard against cross-site request forgery)' }
       ],
       components: {
         securitySchemes: {

@@ -18,7 +18,8 @@ export default async function audienceRoutes (fastify: FastifyInstance, opts: { 
     schema: {
       operationId: 'getAudience',
       summary: 'Gets an audience',
-      description: 'Takes in an audience id/reference and returns the audience.',
+      description: 'Takes in an audience id/reference and returns the audience. Served at `/rest/v1/audiences/{audienceId}`, ' +
+        'the path real clients call, and at `/audiences/{audienceId}`, the form Thrive\'s reference pages write; both answer the same.',
       tags: ['Audiences'],
       hide: opts.hide === true,
       security: [{ basicAuth: [] }, { bearerAuth: ['api/read'] }, { bearerAuth: ['api/all'] }],

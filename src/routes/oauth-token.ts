@@ -6,16 +6,35 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { authenticateClient, grantScopes, tokenResponse } from '../client-credentials.js'
 import { OAuthError, sendOAuthError } from '../oauth-errors.js'
-import { OAuthErrorRef, TokenParams, TokenResponse } from '../schemas/oauth.js'
+import { FAULT_STATUSES } from '../schemas/faults.js'
+import { TokenParams, TokenResponse, type OAuthError as OAuthErrorBody } from '../schemas/oauth.js'
 
+// The examples are what the docs page's "Try it out" form starts from. Swagger UI fills every form field with
+// its schema's sample, the type name ("string") when there is no example, and sends it; an empty example is
+// left out of the request, so an optional parameter is only sent when someone types it.
 const TokenRequest = Type.Object({
-  grant_type: Type.Optional(Type.String({ description: 'Must be client_credentials' })),
-  scope: Type.Optional(Type.String({ description: 'Space-delimited scopes; omit for every scope the client is allowed' })),
-  client_id: Type.Optional(Type.String({ description: 'client_secret_post: the client id (the Tenant ID, or an OAuth client id)' })),
-  client_secret: Type.Optional(Type.String({ description: 'client_secret_post: the client secret (the API secret, or the OAuth client secret)' }))
-})
+  grant_type: Type.Optional(Type.String({ description: 'Must be client_credentials', examples: ['client_credentials'] })),
+  scope: Type.Optional(Type.String({ description: 'Space-delimited scopes, e.g. `api/read`; leave out for every scope the client is allowed', examples: [''] })),
+  client_id: Type.Optional(Type.String({ description: 'client_secret_post: the client id (the Tenant ID, or an OAuth client id); leave out with HTTP Basic', examples: [''] })),
+  client_secret: Type.Optional(Type.String({ description: 'client_secret_post: the client secret (the API secret, or the OAuth client secret); leave out with HTTP Basic', examples: [''] }))
+}, { examples: [{ grant_type: 'client_credentials' }] })
 
 const PARAMETERS = ['grant_type', 'scope', 'client_id', 'client_secret'] as const
+
+/** Why each error status can come back: the route's own answers, then what fault injection adds. */
+const ERROR_CAUSES: Record<number, string> = {
+  400: 'invalid_request, unsupported_grant_type or invalid_scope',
+  401: 'invalid_client, with WWW-Authenticate: Basic',
+  413: 'invalid_request: the body is larger than this server accepts',
+  429: 'temporarily_unavailable, with Retry-After; only from fault injection (Prefer: code=429, or a fault rule)',
+  500: 'server_error: an unexpected failure',
+  503: 'temporarily_unavailable, with Retry-After; only from fault injection (Prefer: code=503, or a fault rule)'
+}
+const errorResponse = (status: number) => Type.Unsafe<OAuthErrorBody>({
+  $ref: 'OAuthError',
+  description: ERROR_CAUSES[status] ?? `${status >= 500 ? 'server_error' : 'invalid_request'}; only from fault injection (Prefer: code=${status}, or a fault rule)`
+})
+const ERROR_RESPONSES = Object.fromEntries([...new Set([...FAULT_STATUSES, 413])].sort((a, b) => a - b).map((status) => [status, errorResponse(status)]))
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -64,6 +83,14 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
     return sendOAuthError(reply, new OAuthError('invalid_request', description, status === 413 ? 413 : 400))
   })
 
+  // RFC 6749 §3.1: parameters sent without a value are treated as if they were omitted. Form tools send them so:
+  // the docs page's "Try it out" sends every optional field it shows, empty or not.
+  app.addHook('preValidation', async function omitEmptyParameters (request) {
+    const body = request.body
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return
+    for (const [name, value] of Object.entries(body)) if (value === '') Reflect.deleteProperty(body, name)
+  })
+
   app.post('/oauth2/token/:tenantId', {
     attachValidation: true,
     config: { dialect: 'oauth' },
@@ -76,7 +103,7 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
       params: TokenParams,
       body: TokenRequest,
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
-      response: { 200: TokenResponse, 400: OAuthErrorRef, 401: OAuthErrorRef, 413: OAuthErrorRef, 429: OAuthErrorRef, 500: OAuthErrorRef, 503: OAuthErrorRef }
+      response: { 200: TokenResponse, ...ERROR_RESPONSES }
     }
   }, async function issueToken (request, reply) {
     const body = readBody(request)

@@ -2,7 +2,8 @@
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import t from 'tap'
-import { BASIC_A, build, getToken, TENANT_A } from '../helpers.js'
+import { FAULT_STATUSES } from '../../src/schemas/faults.js'
+import { basic, BASIC_A, build, getToken, TENANT_A } from '../helpers.js'
 
 type App = Awaited<ReturnType<typeof build>>
 interface Operation { operationId: string, responses: Record<string, { content?: Record<string, { schema: object }> }> }
@@ -59,7 +60,7 @@ t.test('real responses of every operation validate against /openapi.json, status
   await check(app, 'POST', tokenUrl, { payload: { grant_type: 'password', client_id: 'a-reader', client_secret: 'a-reader-secret' } })
   await check(app, 'POST', tokenUrl, { payload: { grant_type: 'client_credentials' } })
   await check(app, 'POST', tokenUrl, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `grant_type=client_credentials&pad=${'x'.repeat(70_000)}` })
-  for (const code of [429, 500, 503]) await check(app, 'POST', tokenUrl, { headers: { prefer: `code=${code}` }, payload: { grant_type: 'client_credentials' } })
+  for (const code of FAULT_STATUSES) await check(app, 'POST', tokenUrl, { headers: { prefer: `code=${code}` }, payload: { grant_type: 'client_credentials' } })
 
   await check(app, 'GET', '/.well-known/jwks.json')
   await check(app, 'GET', '/__mock/health')
@@ -76,7 +77,9 @@ t.test('real responses of every operation validate against /openapi.json, status
   await check(app, 'GET', '/__mock/requests?limit=0')
   await check(app, 'DELETE', '/__mock/requests')
   await check(app, 'POST', '/__mock/reset', { payload: { tenantId: 'eu-west-2_Nobody00' } })
+  await check(app, 'POST', '/__mock/reset', { headers: { 'content-type': 'application/json' } })
   await check(app, 'POST', '/__mock/reset')
+  await check(app, 'POST', '/__mock/clock', { headers: { 'content-type': 'text/plain' }, payload: '{"advanceMs":1}' })
   await check(app, 'GET', '/__mock/clock')
   await check(app, 'POST', '/__mock/clock', { payload: { advanceMs: 1 } })
   await check(app, 'POST', '/__mock/clock', { payload: {} })
@@ -95,4 +98,83 @@ t.test('the document names both auth schemes and the scopes a read needs, and ta
   t.same(get.tags, ['Audiences'])
   t.same((doc.paths['/__mock/faults']?.post as unknown as { tags: string[] }).tags, ['Mock control'])
   t.notOk('/audiences/{audienceId}' in doc.paths, 'the short path is served but documented once, under /rest/v1')
+})
+
+type Responses = Record<string, { description: string, content?: Record<string, { schema: { $ref?: string } }> }>
+interface FullOperation { security?: unknown, description?: string, responses: Responses, requestBody?: { content: Record<string, { schema: { properties: Record<string, { example?: unknown }> }, example?: unknown }> } }
+type FullDoc = { info: { description: string }, paths: Record<string, Record<string, FullOperation>> }
+
+t.test('with an admin token every control operation but health requires it; without one, none does; every POST documents its 415', async (t) => {
+  for (const token of ['admin-token-1', null]) {
+    const app = await build(t, { admin: { enabled: true, token } })
+    const doc = (await app.inject({ url: '/openapi.json', headers: token === null ? {} : { 'x-mock-admin-token': token } })).json() as FullDoc
+    const control = Object.entries(doc.paths).filter(([path]) => path.startsWith('/__mock/') && path !== '/__mock/health')
+    t.ok(control.flatMap(([, ops]) => Object.keys(ops)).length >= 10, 'every control operation is listed')
+    for (const [path, ops] of control) {
+      for (const [method, op] of Object.entries(ops)) {
+        t.same(op.security, token === null ? undefined : [{ adminToken: [] }], `${method} ${path}`)
+        t.equal(op.responses['415']?.content?.['application/json']?.schema.$ref, method === 'post' ? '#/components/schemas/ErrorBody' : undefined, `${method} ${path} 415`)
+      }
+    }
+    t.equal(doc.paths['/__mock/health']?.get?.security, undefined, 'health needs nothing')
+  }
+})
+
+t.test('the token operation documents every status Prefer or a fault rule can make it answer, in the RFC 6749 §5.2 shape', async (t) => {
+  const app = await build(t)
+  const doc = (await app.inject({ url: '/openapi.json' })).json() as FullDoc
+  const op = doc.paths['/oauth2/token/{tenantId}']?.post as FullOperation
+  const expected = [...new Set([...FAULT_STATUSES, 413])].map(String).sort()
+  t.same(Object.keys(op.responses).filter((s) => s !== '200').sort(), expected)
+  for (const status of expected) {
+    t.equal(op.responses[status]?.content?.['application/json']?.schema.$ref, '#/components/schemas/OAuthError', `${status} is an OAuthError`)
+    t.notMatch(op.responses[status]?.description, /^Default Response$/, `${status} says when it happens`)
+  }
+  t.match(op.responses['403']?.description, /only from fault injection \(Prefer: code=403, or a fault rule\)/)
+})
+
+t.test('the token form starts with grant_type=client_credentials and every optional parameter empty', async (t) => {
+  const app = await build(t)
+  const doc = (await app.inject({ url: '/openapi.json' })).json() as FullDoc
+  const body = doc.paths['/oauth2/token/{tenantId}']?.post?.requestBody
+  for (const media of ['application/x-www-form-urlencoded', 'application/json']) {
+    const content = body?.content[media]
+    const examples = Object.fromEntries(Object.entries(content?.schema.properties ?? {}).map(([name, schema]) => [name, schema.example]))
+    t.same(examples, { grant_type: 'client_credentials', scope: '', client_id: '', client_secret: '' }, `${media}: no field starts as "string"`)
+    t.same(content?.example, { grant_type: 'client_credentials' }, `${media}: the whole-body example`)
+  }
+})
+
+t.test('the token form as the docs page sends it, empty optional fields included, gets a token with HTTP Basic (RFC 6749 §3.1)', async (t) => {
+  const app = await build(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: `/oauth2/token/${TENANT_A.tenantId}`,
+    headers: { authorization: basic('a-reader', 'a-reader-secret'), 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'grant_type=client_credentials&scope=&client_id=&client_secret='
+  })
+  t.equal(res.statusCode, 200, res.body)
+  t.equal(res.headers['cache-control'], 'no-store')
+  const body = res.json() as Record<string, unknown>
+  t.same(Object.keys(body).sort(), ['access_token', 'expires_in', 'scope', 'token_type'])
+  t.match(body, { access_token: /^[\w-]+\.[\w-]+\.[\w-]+$/, token_type: 'Bearer', expires_in: 3600, scope: 'api/read' })
+  const json = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, payload: { grant_type: 'client_credentials', scope: '', client_id: 'a-reader', client_secret: 'a-reader-secret' } })
+  t.equal(json.statusCode, 200, 'an empty scope in JSON is omitted too: every allowed scope')
+  t.equal((json.json() as { scope: string }).scope, 'api/read')
+  const noGrant = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers: { authorization: basic('a-reader', 'a-reader-secret'), 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=' })
+  t.equal(noGrant.statusCode, 400)
+  t.same(noGrant.json(), { error: 'invalid_request', error_description: 'the grant_type parameter is required (RFC 6749 §4.4.2)' }, 'an empty grant_type is a missing one')
+})
+
+t.test('the document names both paths the audience read is served at', async (t) => {
+  const app = await build(t)
+  const doc = (await app.inject({ url: '/openapi.json' })).json() as FullDoc
+  for (const text of [doc.paths['/rest/v1/audiences/{audienceId}']?.get?.description, doc.info.description]) {
+    t.match(text, '`/rest/v1/audiences/{audienceId}`')
+    t.match(text, '`/audiences/{audienceId}`')
+  }
+  const short = await app.inject({ url: '/audiences/backend', headers: { authorization: BASIC_A } })
+  const long = await app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization: BASIC_A } })
+  t.equal(short.statusCode, 200)
+  t.same(short.json(), long.json(), 'both answer the same')
 })
