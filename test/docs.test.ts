@@ -1,6 +1,8 @@
 // The docs page in a real browser: headless Chromium loads /docs, lists the operations, and "Try it out" works
 // with the credentials given in its Authorize dialog.
 import { existsSync, mkdirSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { startMockServer } from '../src/index.js'
@@ -122,4 +124,49 @@ t.test('"Try it out" on the token route with HTTP Basic from the Authorize dialo
   t.notMatch(bodies[0], /=string/, 'no "string" placeholder was sent')
   t.match(server.requests({ limit: 1 }), [{ method: 'POST', path: '/oauth2/token/eu-west-2_AcmeCorp1', clientId: 'acme-reader', status: 200 }], 'the server issued the token to the Basic client')
   t.ok(existsSync(await screenshot(page, 'docs-token-try-it-out.png')))
+})
+
+/** Every way a page can POST cross-origin without a CORS preflight, then one JSON request that needs one. */
+function attackPage (mock: string): string {
+  return `<!doctype html><title>elsewhere</title>
+<iframe name="sink"></iframe>
+<form method="POST" enctype="text/plain" action="${mock}/__mock/clock" target="sink"><input name='{"real":true,"x":"' value='"}'></form>
+<script>
+  const attempt = (url, init) => fetch(url, init).then((r) => r.type, (e) => e.name)
+  const posted = new Promise((resolve) => { document.querySelector('iframe').onload = () => resolve('loaded') })
+  document.querySelector('form').submit()
+  ;(async () => {
+    window.outcomes = [
+      await attempt('${mock}/__mock/reset', { method: 'POST', mode: 'no-cors' }),
+      await attempt('${mock}/__mock/reset', { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'application/json' }, body: '{}' }),
+      await attempt('${mock}/__mock/faults', { method: 'POST', mode: 'no-cors', body: '{"match":{"allTenants":true},"effect":{"status":500}}' }),
+      await attempt('${mock}/__mock/reset', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+      await posted
+    ]
+  })()
+</script>`
+}
+
+t.test('a page on another origin cannot reset or rig the control plane from a visitor\'s browser (cross-site request forgery)', { skip: SKIP }, async (t) => {
+  const server = await startMockServer({ fixtures: FIXTURE })
+  t.teardown(server.close)
+  server.armFault({ match: { tenantId: 'eu-west-2_TestTenA1' }, effect: { delayMs: 1 } })
+  server.advanceClock(5000)
+  const state = async () => {
+    const faults = await (await fetch(`${server.url}/__mock/faults`)).json() as unknown[]
+    const clock = await (await fetch(`${server.url}/__mock/clock`)).json() as { offsetMs: number }
+    return { faults: faults.length, offsetMs: clock.offsetMs }
+  }
+  t.same(await state(), { faults: 1, offsetMs: 5000 })
+
+  // The other origin (the same host on another port) serves what a hostile page would run.
+  const evil = createServer((_req, res) => { res.setHeader('content-type', 'text/html'); res.end(attackPage(server.url)) })
+  await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => evil.close(resolve)))
+  const page = await (await openBrowser(t.teardown.bind(t))).newPage()
+  await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`)
+  await page.waitForFunction('Array.isArray(window.outcomes)', undefined, { timeout: 20_000 })
+  const outcomes = await page.evaluate('window.outcomes')
+  t.same(outcomes, ['opaque', 'opaque', 'opaque', 'TypeError', 'loaded'], 'no-cors requests went out opaque; the JSON one died at its preflight')
+  t.same(await state(), { faults: 1, offsetMs: 5000 }, 'the rule and the clock are untouched')
 })
