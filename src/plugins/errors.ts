@@ -114,18 +114,22 @@ export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Socket):
   socket.end(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
-async function errorsPlugin (fastify: FastifyInstance) {
-  fastify.addHook('onRequest', checkBodySize)
-
-  // Fastify's own parser with its defaults: a poisoned body is refused, never silently stripped.
+/** Fastify's own JSON parser with its defaults: a poisoned body is refused, never silently stripped. */
+export function jsonParser (fastify: FastifyInstance) {
   const parseJson = fastify.getDefaultJsonParser('error', 'error')
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, function (request, body, done) {
+  return function (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void): void {
     parseJson(request, body as string, (err: Error | null, value?: unknown) => {
       const key = (err as FastifyError | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? forbiddenKey(body as string) : null
       if (key === null) done(err, value)
       else done(new ForbiddenJsonKeyError(key), undefined)
     })
-  })
+  }
+}
+
+async function errorsPlugin (fastify: FastifyInstance) {
+  fastify.addHook('onRequest', checkBodySize)
+
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, jsonParser(fastify))
 
   fastify.setErrorHandler(function (err: FastifyError, request, reply) {
     const { status, message } = describeError(err)

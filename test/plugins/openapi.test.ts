@@ -60,7 +60,7 @@ t.test('real responses of every operation validate against /openapi.json, status
   await check(app, 'POST', tokenUrl, { payload: { grant_type: 'password', client_id: 'a-reader', client_secret: 'a-reader-secret' } })
   await check(app, 'POST', tokenUrl, { payload: { grant_type: 'client_credentials' } })
   await check(app, 'POST', tokenUrl, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `grant_type=client_credentials&pad=${'x'.repeat(70_000)}` })
-  for (const code of FAULT_STATUSES) await check(app, 'POST', tokenUrl, { headers: { prefer: `code=${code}` }, payload: { grant_type: 'client_credentials' } })
+  for (const code of FAULT_STATUSES) await check(app, 'POST', tokenUrl, { headers: { prefer: `code=${code}` }, payload: { grant_type: 'client_credentials', client_id: 'a-reader', client_secret: 'a-reader-secret' } })
 
   await check(app, 'GET', '/.well-known/jwks.json')
   await check(app, 'GET', '/__mock/health')

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { sendError } from '../../plugins/errors.js'
+import { jsonParser, sendError } from '../../plugins/errors.js'
 import { resetState } from '../../reset.js'
 import { ErrorRef } from '../../schemas/common.js'
 import type { FaultLimitError } from '../../faults/engine.js'
@@ -95,9 +95,10 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
     }
   })
   // An empty JSON body is an absent one, so `POST /reset` with only the JSON content type is a full reset,
-  // as a bare POST once was; the other routes' body schemas refuse it. Everything else is Fastify's own parser.
-  const parseJson = fastify.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, function (request, body: string, done) {
+  // as a bare POST once was; the other routes' body schemas refuse it. Everything else is the app's JSON parser.
+  const parseJson = jsonParser(fastify)
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, function (request, body, done) {
     if (body === '') return done(null, undefined)
     parseJson(request, body, done)
   })
