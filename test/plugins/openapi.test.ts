@@ -3,6 +3,7 @@ import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import t from 'tap'
 import { FAULT_STATUSES } from '../../src/schemas/faults.js'
+import { DEFAULT_FIXTURES } from '../../src/config.js'
 import { basic, BASIC_A, build, getToken, TENANT_A } from '../helpers.js'
 
 type App = Awaited<ReturnType<typeof build>>
@@ -143,6 +144,16 @@ t.test('the token form starts with grant_type=client_credentials and every optio
     t.same(examples, { grant_type: 'client_credentials', scope: '', client_id: '', client_secret: '' }, `${media}: no field starts as "string"`)
     t.same(content?.example, { grant_type: 'client_credentials' }, `${media}: the whole-body example`)
   }
+})
+
+t.test('the reset form starts with a tenant the bundled fixtures have, so "Try it out" as shown resets that tenant', async (t) => {
+  const app = await build(t, { fixtures: [{ path: DEFAULT_FIXTURES }] })
+  const doc = (await app.inject({ url: '/openapi.json' })).json() as FullDoc
+  const example = doc.paths['/__mock/reset']?.post?.requestBody?.content['application/json']?.schema.properties?.tenantId?.example
+  t.equal(example, 'eu-west-2_AcmeCorp1')
+  const res = await app.inject({ method: 'POST', url: '/__mock/reset', payload: { tenantId: example } })
+  t.equal(res.statusCode, 200, 'the example body is accepted as it stands')
+  t.same(res.json(), { faultsRemoved: 0, requestsRemoved: 0, clockReset: false })
 })
 
 t.test('the token form as the docs page sends it, empty optional fields included, gets a token with HTTP Basic (RFC 6749 §3.1)', async (t) => {

@@ -181,7 +181,7 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
       operationId: 'reset',
       summary: 'Clear fault rules and journal (one tenant\'s, or everything, clock included)',
       tags,
-      body: Type.Object({ tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Reset only this tenant' })) }, { additionalProperties: false }),
+      body: Type.Object({ tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Reset only this tenant; omit it (send {}) to reset everything', examples: ['eu-west-2_AcmeCorp1'] })) }, { additionalProperties: false }),
       response: { 200: Type.Object({ faultsRemoved: Type.Integer(), requestsRemoved: Type.Integer(), clockReset: Type.Boolean() }), ...errors }
     }
   }, async function reset (request) {
