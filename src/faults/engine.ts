@@ -27,11 +27,16 @@ export interface FiredFault {
 /** A rule that breaks the schema or a rule the schema cannot express; the route answers 400 with it. */
 export class FaultRuleError extends Error {
   override name = 'FaultRuleError'
+  /** The field, e.g. `effect.status`, or `rule` for the rule as a whole. */
   readonly field: string
+  /** The same place as a JSONPath suffix, to append to where the rule sits (`.effect.status`, `["odd-key"]`, or ''). */
+  readonly at: string
   readonly problem: string
-  constructor (field: string, problem: string) {
+  constructor (at: string, problem: string) {
+    const field = at === '' ? 'rule' : at.startsWith('.') ? at.slice(1) : at
     super(`${field}: ${problem}`)
     this.field = field
+    this.at = at
     this.problem = problem
   }
 }
@@ -111,7 +116,7 @@ export class FaultEngine {
    */
   check (input: unknown): FaultRuleError | null {
     const invalid = firstProblem(checkSchema, input)
-    if (invalid !== null) return new FaultRuleError(invalid[0] === '' ? 'rule' : toJsonPath(invalid[0], '').slice(1), invalid[1])
+    if (invalid !== null) return new FaultRuleError(toJsonPath(invalid[0], ''), invalid[1])
     const { match, effect } = input as FaultRuleInput
     const problems: Array<[boolean, string, string]> = [
       [match.allTenants === true && match.tenantId !== undefined, 'match', 'give either tenantId or allTenants: true, not both'],
@@ -126,7 +131,7 @@ export class FaultEngine {
       [(input as FaultRuleInput).ttlMs !== undefined && this.#clock.now() + ((input as FaultRuleInput).ttlMs as number) > CLOCK_RANGE.maxMs, 'ttlMs', 'would expire after 9999-12-31T23:59:59.999Z, the last instant the mock clock can show']
     ]
     const found = problems.find(([bad]) => bad)
-    return found === undefined ? null : new FaultRuleError(found[1], found[2])
+    return found === undefined ? null : new FaultRuleError(`.${found[1]}`, found[2])
   }
 
   /** Arms a rule; throws FaultRuleError for a bad rule and FaultLimitError when a cap is reached. */

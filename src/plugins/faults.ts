@@ -87,7 +87,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     const { rules, root } = loadFaultsFile(file)
     rules.forEach((rule, i) => {
       const problem = engine.check(rule)
-      if (problem !== null) throw new DataFileError('faults file', file, `${root}[${i}]${problem.field === 'rule' ? '' : problem.field.startsWith('[') ? problem.field : `.${problem.field}`}`, problem.problem)
+      if (problem !== null) throw new DataFileError('faults file', file, `${root}[${i}]${problem.at}`, problem.problem)
       engine.add(rule as FaultRuleInput)
     })
     fastify.log.info({ file, rules: engine.list().length }, 'fault rules armed from file')

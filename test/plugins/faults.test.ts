@@ -301,6 +301,7 @@ t.test('a bad faults file stops start-up naming the file, the JSON path and the 
     ['rule.json', [{ match: {}, effect: { status: 500 } }], /rule\.json: \$\[0\]\.match\.tenantId: is required/],
     ['wrapped-rule.json', { rules: [{ match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 } }, { match: {}, effect: { status: 500 } }] }, /wrapped-rule\.json: \$\.rules\[1\]\.match\.tenantId: is required/],
     ['wrapped-limit.json', { rules: [{ match: { tenantId: TENANT_A.tenantId, 'odd-key': 1 }, effect: { status: 500 } }] }, /wrapped-limit\.json: \$\.rules\[0\]\.match\["odd-key"\]: unknown field "odd-key"/],
+    ['not-a-rule.json', { rules: [42] }, /not-a-rule\.json: \$\.rules\[0\]: must be object, got 42/],
     ['object.json', { nope: true }, /object\.json: \$: expected an array of fault rules/],
     ['null.json', null, /null\.json: \$: expected an array of fault rules/]
   ]
