@@ -446,6 +446,7 @@ t.test('every way of arming a rule applies the same checks: HTTP, app.faults.add
     ['probability 7', { match: { tenantId }, effect: { status: 500 }, probability: 7 }, 'probability', /must be <= 1/],
     ['an unknown field', { match: { tenantId }, effect: { status: 500 }, colour: 'red' }, 'colour', /unknown field "colour"/],
     ['an unknown match field', { match: { tenantId, host: 'x' }, effect: { status: 500 } }, 'match.host', /unknown field "host"/],
+    ['an unknown field that is no identifier', { match: { tenantId }, effect: { status: 500 }, 'the-colour': 'red' }, '["the-colour"]', /unknown field "the-colour"/],
     ['transport "explode"', { match: { tenantId }, effect: { transport: 'explode' } }, 'effect.transport', /must be equal to one of the allowed values/],
     ['not an object', 'a rule', 'rule', /must be object/]
   ]
