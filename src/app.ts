@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { Config } from './config.js'
+import { validateConfig, type Config } from './config.js'
 import { buildSeed } from './store/seed.js'
 import authentication from './plugins/authentication.js'
 import clock from './plugins/clock.js'
@@ -49,7 +49,9 @@ export const LIMITS = {
   connectionsCheckingIntervalMs: 2_000
 }
 
-export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+export async function buildApp (given: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // Exported too, so it checks its Config as every other entry point does.
+  const config = validateConfig(given)
   // Fixtures are loaded before the server exists: a bad file stops start-up with nothing half-loaded.
   const seed = await buildSeed(config)
 

@@ -1,8 +1,10 @@
-// Configuration from CLI flags and environment variables, validated once into a typed object.
+// Configuration: one TypeBox schema states every option (default, range, flag, environment variable, description);
+// the CLI, the environment and the library options are read and validated through it, and --help is printed from it.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import type { FixtureSource } from './store/load-fixtures.js'
+import { Type, type Static, type TSchema } from 'typebox'
+import { Compile, type Validator } from 'typebox/compile'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
@@ -16,32 +18,166 @@ export const DEFAULT_FIXTURES = fileURLToPath(new URL('../fixtures', import.meta
 export const DEFAULT_CLOCK_TOLERANCE_S = 0
 export const MAX_CLOCK_TOLERANCE_S = 300
 
-export interface Config {
-  host: string
-  port: number
-  logLevel: LogLevel
-  /** Fixture files, directories or inline documents, merged in order. */
-  fixtures: FixtureSource[]
-  /** Faker-generated audiences per tenant, on top of the fixtures. */
-  generate: number
-  seed: number
-  token: {
-    ttlSeconds: number
-    /** HMAC secret (>= 32 chars) or PEM private key; null means a random key per start. */
-    signingKey: string | null
-    issuer: string
-    /** Skew tolerated when checking exp, nbf and iat, 0 to 300 seconds. */
-    clockToleranceSeconds: number
-  }
-  /** A JSON file of fault rules armed at start. */
-  faultsFile: string | null
-  admin: {
-    enabled: boolean
-    /** When set, every /__mock route but health needs the `X-Mock-Admin-Token` header. */
-    token: string | null
-  }
-  journalSize: number
+/** What this project adds to a setting's schema, beside JSON Schema's own default, description and ranges. */
+export interface OptionKeywords {
+  /** The CLI flag, without its dashes. */
+  flag: string
+  /** The environment variable; a flag wins over it. */
+  env: string
+  description: string
+  default: unknown
+  /** What --help shows as the default when the value itself would not say it (null, an absolute path). */
+  shownDefault?: string
+  /** The default in-process (startMockServer, defaultConfig), where it differs from the server's. */
+  inProcessDefault?: unknown
+  /** The startMockServer option that sets it, when that is not its config path; false when no option does. */
+  library?: string | false
+  /** A switch that turns the setting off: the flag, or a true variable, gives false. */
+  negated?: true
+  /** Paths, comma-separated or by repeating the flag; "none" is no path at all. */
+  paths?: true
+  /** A second flag and variable naming a file that holds the value, so that a secret stays out of `ps`. */
+  file?: { flag: string, env: string, description: string, what: string }
+  /** Never echoed in an error message, which gives its length instead. */
+  secret?: true
+  /** The allowed values in words, where the JSON Schema keywords cannot say it. */
+  expected?: string
 }
+
+type Setting = TSchema & OptionKeywords & { type?: string, minimum?: number, maximum?: number, minLength?: number, enum?: readonly string[], anyOf?: Setting[] }
+
+const FixtureSourceSchema = Type.Union([
+  Type.Object({ path: Type.String() }),
+  Type.Object({ name: Type.String(), data: Type.Unknown() })
+])
+
+/** Every setting, once. A leaf with a `flag` is a setting; the objects around them only group them. */
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 8080,
+    inProcessDefault: 0,
+    flag: 'port',
+    env: 'PORT',
+    description: 'TCP port to listen on (0 picks a free one)'
+  }),
+  host: Type.String({
+    pattern: '\\S',
+    expected: 'a host name or address, not blank',
+    default: '0.0.0.0',
+    inProcessDefault: '127.0.0.1',
+    flag: 'host',
+    env: 'HOST',
+    description: 'Interface to bind'
+  }),
+  /** Fixture files, directories or inline documents, merged in order. */
+  fixtures: Type.Array(FixtureSourceSchema, {
+    paths: true,
+    expected: 'a list of fixture paths ({path}) or inline documents ({name, data})',
+    default: [{ path: DEFAULT_FIXTURES }],
+    shownDefault: 'the bundled fixtures/',
+    flag: 'fixtures',
+    env: 'FIXTURES',
+    description: 'Fixture JSON file or directory; repeat the flag or separate with commas; "none" for no fixtures'
+  }),
+  /** Faker-generated audiences per tenant, on top of the fixtures. */
+  generate: Type.Integer({
+    minimum: 0,
+    maximum: 10_000_000,
+    default: 0,
+    flag: 'generate',
+    env: 'GENERATE',
+    description: 'Add N faker-generated audiences to every tenant (a "generated" tenant is created when there are no fixtures)'
+  }),
+  seed: Type.Integer({
+    minimum: 0,
+    maximum: 2 ** 31 - 1,
+    default: 1,
+    flag: 'seed',
+    env: 'SEED',
+    description: 'Seed for --generate; the same seed gives identical data'
+  }),
+  logLevel: Type.Enum(LOG_LEVELS, {
+    default: 'info',
+    inProcessDefault: 'silent',
+    flag: 'log-level',
+    env: 'LOG_LEVEL',
+    description: `One of ${LOG_LEVELS.join(', ')}`
+  }),
+  token: Type.Object({
+    ttlSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 31_536_000,
+      default: 3600,
+      flag: 'token-ttl',
+      env: 'TOKEN_TTL_SECONDS',
+      description: 'Access token lifetime in seconds'
+    }),
+    /** Skew tolerated when checking exp, nbf and iat, 0 to 300 seconds. */
+    clockToleranceSeconds: Type.Integer({
+      minimum: 0,
+      maximum: MAX_CLOCK_TOLERANCE_S,
+      default: DEFAULT_CLOCK_TOLERANCE_S,
+      flag: 'token-clock-tolerance',
+      env: 'TOKEN_CLOCK_TOLERANCE_SECONDS',
+      description: `Clock skew in seconds (0 to ${MAX_CLOCK_TOLERANCE_S}) tolerated when checking a token's exp, iat and nbf; only useful when other instances with other clocks issue tokens`
+    }),
+    /** HMAC secret (>= 32 chars) or PEM private key; null means a random key per start. Its content is checked where it is read (src/tokens.ts). */
+    signingKey: Type.Union([Type.String(), Type.Null()], {
+      default: null,
+      shownDefault: 'random per start',
+      secret: true,
+      flag: 'token-signing-key',
+      env: 'TOKEN_SIGNING_KEY',
+      description: 'HMAC secret (at least 32 characters) or PEM private key (RSA, EC or Ed25519) used to sign access tokens; share it so several instances accept each other\'s tokens. Prefer --token-signing-key-file or the environment: a flag\'s value is visible to every user in `ps`',
+      file: { flag: 'token-signing-key-file', env: 'TOKEN_SIGNING_KEY_FILE', description: 'File holding the token signing key (a trailing newline is ignored); not with --token-signing-key', what: 'token signing key' }
+    }),
+    issuer: Type.String({
+      default: 'thrive-audience-mock',
+      flag: 'token-issuer',
+      env: 'TOKEN_ISSUER',
+      description: 'The iss claim of access tokens'
+    })
+  }, { additionalProperties: false }),
+  /** A JSON file of fault rules armed at start; the library takes the rules themselves (its `faults` option). */
+  faultsFile: Type.Union([Type.String(), Type.Null()], {
+    default: null,
+    library: false,
+    flag: 'faults',
+    env: 'FAULTS',
+    description: 'JSON file of fault rules to arm at start'
+  }),
+  admin: Type.Object({
+    /** When set, every /__mock route but health needs the `X-Mock-Admin-Token` header. */
+    token: Type.Union([Type.String({ minLength: 8 }), Type.Null()], {
+      default: null,
+      library: 'adminToken',
+      secret: true,
+      flag: 'admin-token',
+      env: 'MOCK_ADMIN_TOKEN',
+      description: 'Require "X-Mock-Admin-Token: <token>" on every /__mock route except health; at least 8 characters'
+    }),
+    enabled: Type.Boolean({
+      default: true,
+      negated: true,
+      library: false,
+      flag: 'no-admin',
+      env: 'MOCK_NO_ADMIN',
+      description: 'Disable the /__mock control plane (health stays)'
+    })
+  }, { additionalProperties: false }),
+  journalSize: Type.Integer({
+    minimum: 0,
+    maximum: 1_000_000,
+    default: 1000,
+    flag: 'journal-size',
+    env: 'JOURNAL_SIZE',
+    description: 'How many recent requests the journal keeps'
+  })
+}, { additionalProperties: false })
+
+export type Config = Static<typeof ConfigSchema>
 
 /** What in-process callers may give: any subset, nested blocks included, on top of the defaults. */
 export type ConfigOverrides = Partial<Omit<Config, 'token' | 'admin'>> & { token?: Partial<Config['token']>, admin?: Partial<Config['admin']> }
@@ -50,58 +186,178 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-interface Option {
-  flag: string
-  env: string
-  type: 'string' | 'boolean'
-  multiple?: boolean
-  description: string
-  default?: string
+export interface ConfigOption {
+  /** Where it sits in Config, e.g. ['token', 'ttlSeconds']. */
+  keys: readonly string[]
+  /** The same, dotted: token.ttlSeconds. */
+  path: string
+  schema: Setting
+  validator: Validator
 }
 
-/** Every setting, once: the CLI, the environment and --help are generated from this table. */
-export const OPTIONS: Option[] = [
-  { flag: 'port', env: 'PORT', type: 'string', description: 'TCP port to listen on (0 picks a free one)', default: '8080' },
-  { flag: 'host', env: 'HOST', type: 'string', description: 'Interface to bind', default: '0.0.0.0' },
-  { flag: 'fixtures', env: 'FIXTURES', type: 'string', multiple: true, description: 'Fixture JSON file or directory; repeat the flag or separate with commas; "none" for no fixtures', default: 'the bundled fixtures/' },
-  { flag: 'generate', env: 'GENERATE', type: 'string', description: 'Add N faker-generated audiences to every tenant (a "generated" tenant is created when there are no fixtures)', default: '0' },
-  { flag: 'seed', env: 'SEED', type: 'string', description: 'Seed for --generate; the same seed gives identical data', default: '1' },
-  { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', description: `One of ${LOG_LEVELS.join(', ')}`, default: 'info' },
-  { flag: 'token-ttl', env: 'TOKEN_TTL_SECONDS', type: 'string', description: 'Access token lifetime in seconds', default: '3600' },
-  { flag: 'token-clock-tolerance', env: 'TOKEN_CLOCK_TOLERANCE_SECONDS', type: 'string', description: `Clock skew in seconds (0 to ${MAX_CLOCK_TOLERANCE_S}) tolerated when checking a token's exp, iat and nbf; only useful when other instances with other clocks issue tokens`, default: String(DEFAULT_CLOCK_TOLERANCE_S) },
-  { flag: 'token-signing-key', env: 'TOKEN_SIGNING_KEY', type: 'string', description: 'HMAC secret (at least 32 characters) or PEM private key (RSA, EC or Ed25519) used to sign access tokens; share it so several instances accept each other\'s tokens. Prefer --token-signing-key-file or the environment: a flag\'s value is visible to every user in `ps`', default: 'random per start' },
-  { flag: 'token-signing-key-file', env: 'TOKEN_SIGNING_KEY_FILE', type: 'string', description: 'File holding the token signing key (a trailing newline is ignored); not with --token-signing-key' },
-  { flag: 'token-issuer', env: 'TOKEN_ISSUER', type: 'string', description: 'The iss claim of access tokens', default: 'thrive-audience-mock' },
-  { flag: 'faults', env: 'FAULTS', type: 'string', description: 'JSON file of fault rules to arm at start' },
-  { flag: 'admin-token', env: 'MOCK_ADMIN_TOKEN', type: 'string', description: 'Require "X-Mock-Admin-Token: <token>" on every /__mock route except health; at least 8 characters' },
-  { flag: 'no-admin', env: 'MOCK_NO_ADMIN', type: 'boolean', description: 'Disable the /__mock control plane (health stays)' },
-  { flag: 'journal-size', env: 'JOURNAL_SIZE', type: 'string', description: 'How many recent requests the journal keeps', default: '1000' },
-  { flag: 'help', env: '', type: 'boolean', description: 'Show this help and exit' },
-  { flag: 'version', env: '', type: 'boolean', description: 'Print the version and exit' }
+function collect (properties: Record<string, TSchema>, keys: string[]): ConfigOption[] {
+  return Object.entries(properties).flatMap(([key, schema]) => {
+    const path = [...keys, key]
+    if ('flag' in schema) return [{ keys: path, path: path.join('.'), schema: schema as Setting, validator: Compile(schema) }]
+    return collect((schema as { properties: Record<string, TSchema> }).properties, path)
+  })
+}
+
+/** The settings of ConfigSchema, in its order (which is --help's order). */
+export const CONFIG_OPTIONS: readonly ConfigOption[] = collect(ConfigSchema.properties, [])
+
+function optionAt (path: string): ConfigOption {
+  return CONFIG_OPTIONS.find((o) => o.path === path) as ConfigOption
+}
+
+interface Flag {
+  flag: string
+  env: string
+  description: string
+  takesValue: boolean
+  shownDefault?: string
+  option?: ConfigOption
+  /** The flag names a file holding the option's value. */
+  readsFile?: true
+}
+
+const ACTIONS: Flag[] = [
+  { flag: 'help', env: '', description: 'Show this help and exit', takesValue: false },
+  { flag: 'version', env: '', description: 'Print the version and exit', takesValue: false }
+]
+
+function shownDefault (schema: Setting): string | undefined {
+  if (schema.shownDefault !== undefined) return schema.shownDefault
+  return typeof schema.default === 'string' || typeof schema.default === 'number' ? String(schema.default) : undefined
+}
+
+/** Every flag, in --help's order: one per setting (and its file variant), then the actions. */
+export const FLAGS: readonly Flag[] = [
+  ...CONFIG_OPTIONS.flatMap((option): Flag[] => {
+    const { flag, env, description, file } = option.schema
+    const own: Flag = { flag, env, description, takesValue: option.schema.type !== 'boolean', shownDefault: shownDefault(option.schema), option }
+    return file === undefined ? [own] : [own, { flag: file.flag, env: file.env, description: file.description, takesValue: true, option, readsFile: true }]
+  }),
+  ...ACTIONS
 ]
 
 export function helpText (): string {
   const lines = ['Usage: thrive-audience-mock [options]', '', 'Every option can also be set by the environment variable shown; a flag wins over the environment.', '']
-  for (const o of OPTIONS) {
-    const name = `--${o.flag}${o.type === 'string' ? ' <value>' : ''}`
-    const env = o.env === '' ? '' : ` [${o.env}]`
-    const def = o.default === undefined ? '' : ` (default: ${o.default})`
-    lines.push(`  ${name.padEnd(34)}${o.description}${def}${env}`)
+  for (const f of FLAGS) {
+    const name = `--${f.flag}${f.takesValue ? ' <value>' : ''}`
+    const env = f.env === '' ? '' : ` [${f.env}]`
+    const def = f.shownDefault === undefined ? '' : ` (default: ${f.shownDefault})`
+    lines.push(`  ${name.padEnd(34)}${f.description}${def}${env}`)
   }
   return lines.join('\n')
 }
 
-function integer (name: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value.trim())) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`)
-  const n = Number(value.trim())
-  if (n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`)
-  return n
+/** The allowed values in words, from the schema's own keywords. */
+function expected (schema: Setting): string {
+  if (schema.expected !== undefined) return schema.expected
+  if (schema.enum !== undefined) return `one of ${schema.enum.join(', ')}`
+  if (schema.type === 'integer') return `a whole number from ${String(schema.minimum)} to ${String(schema.maximum)}`
+  if (schema.type === 'boolean') return 'true or false'
+  if (schema.anyOf !== undefined) return schema.anyOf.filter((s) => s.type !== 'null').map(expected).join(' or ')
+  return schema.minLength === undefined ? 'a string' : `a string of at least ${schema.minLength} characters`
 }
 
-function truthy (name: string, value: string): boolean {
-  if (/^(1|true|yes|on)$/i.test(value)) return true
-  if (/^(0|false|no|off|)$/i.test(value)) return false
-  throw new ConfigError(`${name} must be true or false, got "${value}"`)
+/** A value as an error message quotes it: secrets by their length only, anything long cut short. */
+function show (value: unknown, secret = false): string {
+  if (secret) return typeof value === 'string' ? `${value.length} characters` : `a ${typeof value}`
+  const text = typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value)
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+}
+
+/** A value as the user gave it, and in their terms: the flag, the variable or the library option path. */
+interface Given { name: string, value: unknown, shown: string }
+
+/**
+ * The one place a Config is made: the values given, the rest from the defaults, each given value checked against its
+ * setting's schema, so every entry point fails the same way, naming the setting as the user wrote it.
+ */
+function assemble (given: Map<ConfigOption, Given>, inProcess: boolean, nameOf: (option: ConfigOption) => string): Config {
+  const config: Record<string, Record<string, unknown>> = {}
+  for (const option of CONFIG_OPTIONS) {
+    const g = given.get(option)
+    if (g !== undefined && !option.validator.Check(g.value)) {
+      throw new ConfigError(`${g.name} must be ${expected(option.schema)}, got ${g.shown}`)
+    }
+    const fallback = inProcess && 'inProcessDefault' in option.schema ? option.schema.inProcessDefault : option.schema.default
+    const [first, second] = option.keys as [string, string | undefined]
+    // Defaults are copied: a caller that mutates its Config must not change the next one's.
+    const value = g === undefined ? structuredClone(fallback) : g.value
+    if (second === undefined) (config as Record<string, unknown>)[first] = value
+    else (config[first] ??= {})[second] = value
+  }
+  const result = config as unknown as Config
+  if (result.fixtures.length === 0 && result.generate === 0) {
+    throw new ConfigError(`no data: give fixtures (${nameOf(optionAt('fixtures'))}) or generated audiences (${nameOf(optionAt('generate'))})`)
+  }
+  return result
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Reads settings from an object whose keys are each setting's `keyOf` path (a dotted path walks into nested blocks).
+ * A key that names no setting is an error, so that a typo is never silently ignored; undefined means "not given".
+ */
+function fromObject (input: unknown, keyOf: (option: ConfigOption) => string | false, extraKeys: readonly string[]): Config {
+  const byKey = new Map<string, ConfigOption>()
+  for (const option of CONFIG_OPTIONS) {
+    const key = keyOf(option)
+    if (key !== false) byKey.set(key, option)
+  }
+  const blocks = new Set([...byKey.keys()].filter((k) => k.includes('.')).map((k) => k.split('.')[0] as string))
+  const known = [...new Set([...byKey.keys()].map((k) => k.split('.')[0] as string)), ...extraKeys].sort()
+  const given = new Map<ConfigOption, Given>()
+  const visit = (value: unknown, prefix: string): void => {
+    if (!isObject(value)) throw new ConfigError(`${prefix === '' ? 'the options' : prefix} must be an object, got ${show(value)}`)
+    for (const [key, v] of Object.entries(value)) {
+      const path = prefix === '' ? key : `${prefix}.${key}`
+      if (v === undefined || (prefix === '' && extraKeys.includes(key))) continue
+      const option = byKey.get(path)
+      if (option !== undefined) given.set(option, { name: path, value: v, shown: show(v, option.schema.secret) })
+      else if (prefix === '' && blocks.has(key)) visit(v, key)
+      else throw new ConfigError(`unknown option "${path}"; the options are ${prefix === '' ? known.join(', ') : [...byKey.keys()].filter((k) => k.startsWith(`${prefix}.`)).join(', ')}`)
+    }
+  }
+  visit(input, '')
+  return assemble(given, true, (option) => keyOf(option) as string)
+}
+
+/** startMockServer's options (bar those it handles itself, `extraKeys`) into a Config, named as the caller wrote them. */
+export function libraryConfig (options: unknown, extraKeys: readonly string[] = []): Config {
+  return fromObject(options, (option) => option.schema.library ?? option.path, extraKeys)
+}
+
+/** Defaults for in-process use (library API and tests): port 0, quiet, the bundled fixtures. Errors name the config path. */
+export function defaultConfig (overrides: ConfigOverrides = {}): Config {
+  return fromObject(overrides, (option) => option.path, [])
+}
+
+/** Checks a whole Config, as buildApp receives it; errors name the config path (token.ttlSeconds). */
+export function validateConfig (config: Config): Config {
+  return defaultConfig(config)
+}
+
+/** A value as the CLI and the environment give it: text, read as the setting's type says. */
+function fromText (schema: Setting, text: string): unknown {
+  if (schema.paths === true) {
+    return text.trim() === 'none' ? [] : text.split(',').map((p) => p.trim()).filter((p) => p !== '').map((path) => ({ path }))
+  }
+  if (schema.type === 'integer') return /^\d+$/.test(text.trim()) ? Number(text.trim()) : text
+  if (schema.type === 'boolean') {
+    const on = /^(1|true|yes|on)$/i.test(text) ? true : /^(0|false|no|off|)$/i.test(text) ? false : undefined
+    // A word that is neither stays text, which the schema then refuses in the same words as any bad value.
+    if (on === undefined) return text
+    // A switch (--no-admin) turns its setting off: true gives false.
+    return on !== (schema.negated === true)
+  }
+  return text
 }
 
 /**
@@ -110,8 +366,8 @@ function truthy (name: string, value: string): boolean {
  * argument as it is, unless that argument is one of our own flags or "--": then the value was forgotten.
  */
 function attachDashValues (argv: readonly string[]): string[] {
-  const valued = new Set(OPTIONS.filter((o) => o.type === 'string').map((o) => `--${o.flag}`))
-  const flags = new Set(OPTIONS.map((o) => `--${o.flag}`))
+  const valued = new Set(FLAGS.filter((f) => f.takesValue).map((f) => `--${f.flag}`))
+  const flags = new Set(FLAGS.map((f) => `--${f.flag}`))
   const out: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
@@ -130,16 +386,16 @@ function attachDashValues (argv: readonly string[]): string[] {
 }
 
 /** Reads a key file; a trailing newline (as editors and `echo` leave) is not part of the key. */
-function readKeyFile (name: string, path: string): string {
+function readValueFile (name: string, what: string, path: string): string {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    throw new ConfigError(`${name}: cannot read the token signing key file "${path}": ${(err as Error).message}`)
+    throw new ConfigError(`${name}: cannot read the ${what} file "${path}": ${(err as Error).message}`)
   }
-  const key = text.replace(/(\r?\n)+$/, '')
-  if (key === '') throw new ConfigError(`${name}: the token signing key file "${path}" is empty`)
-  return key
+  const value = text.replace(/(\r?\n)+$/, '')
+  if (value === '') throw new ConfigError(`${name}: the ${what} file "${path}" is empty`)
+  return value
 }
 
 export type CliResult = { kind: 'help' } | { kind: 'version' } | { kind: 'run', config: Config }
@@ -153,7 +409,7 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv): CliResult {
       args,
       strict: true,
       allowPositionals: false,
-      options: Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: o.type, multiple: o.multiple ?? false }]))
+      options: Object.fromEntries(FLAGS.map((f) => [f.flag, { type: f.takesValue ? 'string' : 'boolean', multiple: f.option?.schema.paths === true }]))
     })
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}. Run with --help for the list of options.`)
@@ -162,91 +418,22 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv): CliResult {
   if (flags.help === true) return { kind: 'help' }
   if (flags.version === true) return { kind: 'version' }
 
-  const raw = (flag: string): { name: string, value: string } | undefined => {
-    const option = OPTIONS.find((o) => o.flag === flag) as Option
-    const value = flags[flag]
-    if (Array.isArray(value)) return { name: `--${flag}`, value: value.join(',') }
-    if (typeof value === 'string') return { name: `--${flag}`, value }
-    if (value === true) return { name: `--${flag}`, value: 'true' }
-    const fromEnv = env[option.env]
-    return fromEnv === undefined ? undefined : { name: option.env, value: fromEnv }
+  const given = new Map<ConfigOption, Given>()
+  for (const f of FLAGS) {
+    if (f.option === undefined) continue
+    const value = flags[f.flag]
+    const from = value === undefined
+      ? (env[f.env] === undefined ? undefined : { name: f.env, text: env[f.env] as string })
+      : { name: `--${f.flag}`, text: Array.isArray(value) ? value.join(',') : String(value) }
+    if (from === undefined) continue
+    const schema = f.option.schema
+    const earlier = given.get(f.option)
+    if (earlier !== undefined) {
+      throw new ConfigError(`give the ${schema.file?.what as string} once: ${earlier.name} and ${from.name} are both set`)
+    }
+    const text = f.readsFile === true ? readValueFile(from.name, `${schema.file?.what as string}`, from.text) : from.text
+    given.set(f.option, { name: from.name, value: fromText(schema, text), shown: schema.secret === true ? show(text, true) : JSON.stringify(text) })
   }
-  const int = (flag: string, fallback: number, min: number, max: number): number => {
-    const r = raw(flag)
-    return r === undefined ? fallback : integer(r.name, r.value, min, max)
-  }
-  const str = (flag: string): string | undefined => raw(flag)?.value
-
-  const level = raw('log-level')
-  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
-    throw new ConfigError(`${level.name} must be one of ${LOG_LEVELS.join(', ')}, got "${level.value}"`)
-  }
-  const logLevel = level?.value ?? 'info'
-  const fixturesValue = str('fixtures')
-  const fixtures = fixturesValue === undefined
-    ? [{ path: DEFAULT_FIXTURES }]
-    : fixturesValue.trim() === 'none'
-      ? []
-      : fixturesValue.split(',').map((p) => p.trim()).filter((p) => p !== '').map((path) => ({ path }))
-  const noAdmin = raw('no-admin')
-  const signingKey = raw('token-signing-key')
-  const signingKeyFile = raw('token-signing-key-file')
-  if (signingKey !== undefined && signingKeyFile !== undefined) {
-    throw new ConfigError(`give the token signing key once: ${signingKey.name} and ${signingKeyFile.name} are both set`)
-  }
-
-  const config: Config = {
-    host: str('host') ?? '0.0.0.0',
-    port: int('port', 8080, 0, 65535),
-    logLevel: logLevel as LogLevel,
-    fixtures,
-    generate: int('generate', 0, 0, 10_000_000),
-    seed: int('seed', 1, 0, 2 ** 31 - 1),
-    token: {
-      ttlSeconds: int('token-ttl', 3600, 1, 31_536_000),
-      signingKey: signingKeyFile === undefined ? signingKey?.value ?? null : readKeyFile(signingKeyFile.name, signingKeyFile.value),
-      issuer: str('token-issuer') ?? 'thrive-audience-mock',
-      clockToleranceSeconds: int('token-clock-tolerance', DEFAULT_CLOCK_TOLERANCE_S, 0, MAX_CLOCK_TOLERANCE_S)
-    },
-    faultsFile: str('faults') ?? null,
-    admin: {
-      enabled: noAdmin === undefined ? true : !truthy(noAdmin.name, noAdmin.value),
-      token: str('admin-token') ?? null
-    },
-    journalSize: int('journal-size', 1000, 0, 1_000_000)
-  }
-  return { kind: 'run', config: validateConfig(config) }
-}
-
-/** Checks the values that every entry point (CLI or library) can get wrong. */
-export function validateConfig (config: Config): Config {
-  if (config.host.trim() === '') throw new ConfigError('host must not be empty')
-  if (config.fixtures.length === 0 && config.generate === 0) {
-    throw new ConfigError('no data: give fixtures (--fixtures / FIXTURES) or --generate N')
-  }
-  const tolerance = config.token.clockToleranceSeconds
-  if (!Number.isInteger(tolerance) || tolerance < 0 || tolerance > MAX_CLOCK_TOLERANCE_S) {
-    throw new ConfigError(`the token clock tolerance must be a whole number of seconds from 0 to ${MAX_CLOCK_TOLERANCE_S}, got ${tolerance}`)
-  }
-  if (config.admin.token !== null && config.admin.token.length < 8) {
-    throw new ConfigError('the admin token must be at least 8 characters')
-  }
-  return config
-}
-
-/** Defaults for in-process use (library API and tests): port 0, quiet, the bundled fixtures. */
-export function defaultConfig (overrides: ConfigOverrides = {}): Config {
-  return validateConfig({
-    host: '127.0.0.1',
-    port: 0,
-    logLevel: 'silent',
-    fixtures: [{ path: DEFAULT_FIXTURES }],
-    generate: 0,
-    seed: 1,
-    faultsFile: null,
-    journalSize: 1000,
-    ...overrides,
-    token: { ttlSeconds: 3600, signingKey: null, issuer: 'thrive-audience-mock', clockToleranceSeconds: DEFAULT_CLOCK_TOLERANCE_S, ...overrides.token },
-    admin: { enabled: true, token: null, ...overrides.admin }
-  })
+  const cliName = (option: ConfigOption): string => `--${option.schema.flag} / ${option.schema.env}`
+  return { kind: 'run', config: assemble(given, false, cliName) }
 }

@@ -1,7 +1,7 @@
 // The library API: start a mock in-process from a test runner, on port 0 by default.
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from './app.js'
-import { DEFAULT_CLOCK_TOLERANCE_S, defaultConfig, type Config, type LogLevel } from './config.js'
+import { libraryConfig, type LogLevel } from './config.js'
 import { authenticateClient, grantScopes, tokenResponse } from './client-credentials.js'
 import type { OAuthError } from './oauth-errors.js'
 import { resetState, type ResetResult } from './reset.js'
@@ -81,19 +81,8 @@ function toSources (fixtures: MockServerOptions['fixtures']): FixtureSource[] | 
 }
 
 export async function startMockServer (options: MockServerOptions = {}): Promise<MockServer> {
-  const sources = toSources(options.fixtures)
-  const overrides: Partial<Config> = {
-    port: options.port ?? 0,
-    host: options.host ?? '127.0.0.1',
-    logLevel: options.logLevel ?? 'silent',
-    generate: options.generate ?? 0,
-    seed: options.seed ?? 1,
-    journalSize: options.journalSize ?? 1000,
-    token: { ttlSeconds: options.token?.ttlSeconds ?? 3600, signingKey: options.token?.signingKey ?? null, issuer: options.token?.issuer ?? 'thrive-audience-mock', clockToleranceSeconds: options.token?.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_S },
-    admin: { enabled: true, token: options.adminToken ?? null },
-    ...(sources === undefined ? {} : { fixtures: sources })
-  }
-  const config = defaultConfig(overrides)
+  // Checked before anything opens: a bad or misspelt option rejects with a ConfigError naming it as written here.
+  const config = libraryConfig({ ...options, fixtures: toSources(options.fixtures) }, ['faults', 'logger'])
   const app = await buildApp(config, options.logger === undefined ? {} : { logger: options.logger })
   try {
     for (const rule of options.faults ?? []) app.faults.add(rule)

@@ -1,6 +1,6 @@
 // The built CLI as a real process: start-up, a read over a socket, errors, help, SIGTERM.
 import { generateKeyPairSync, verify } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -132,4 +132,31 @@ t.test('--help states the admin token minimum, the clock tolerance range, and re
   t.match(stdout, /--token-clock-tolerance <value>\s+Clock skew in seconds \(0 to 300\).*\(default: 0\) \[TOKEN_CLOCK_TOLERANCE_SECONDS\]/)
   t.match(stdout, /--token-signing-key <value>\s+.*Prefer --token-signing-key-file or the environment: a flag's value is visible to every user in `ps`/)
   t.match(stdout, /--token-signing-key-file <value>\s+File holding the token signing key.*\[TOKEN_SIGNING_KEY_FILE\]/)
+})
+
+t.test('a setting out of its range exits 1 naming the flag, the range and the value, before listening', async (t) => {
+  const { code, stdout, stderr } = await runCli(['--journal-size', '-1'])
+  t.equal(code, 1)
+  t.equal(stderr.trim(), 'thrive-audience-mock: configuration error: --journal-size must be a whole number from 0 to 1000000, got "-1"')
+  t.equal(stdout, '', 'it never got as far as logging')
+})
+
+t.test('the README configuration table lists every flag of --help with the same variable and default, and no other', async (t) => {
+  const { stdout } = await runCli(['--help'])
+  // Each line of --help: "  --flag <value>   description (default: D) [ENV]".
+  const help = stdout.split('\n').flatMap((line) => {
+    const m = /^ {2}--([a-z-]+)(?: <value>)?\s+.*?(?: \(default: (.+)\))?(?: \[([A-Z_]+)\])?$/.exec(line)
+    return m === null ? [] : [{ flag: m[1] as string, shownDefault: m[2], env: m[3] }]
+  }).filter((h) => h.env !== undefined)
+  t.ok(help.length >= 15, `${help.length} flags with a variable in --help`)
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  const table = readme.slice(readme.indexOf('\n## Configuration\n'), readme.indexOf('\n**Passing the signing key.**'))
+  const rows = new Map([...table.matchAll(/^\| `--([a-z-]+)` \| `([A-Z_]+)(?:=true)?` \| ([^|]+) \|/gm)].map((m) => [m[1] as string, { env: m[2], shownDefault: (m[3] as string).trim().replace(/`/g, '') }]))
+  t.same([...rows.keys()], help.map((h) => h.flag), 'the same flags, in the same order')
+  for (const h of help) {
+    const row = rows.get(h.flag)
+    t.equal(row?.env, h.env, `--${h.flag}: ${h.env}`)
+    // --help shows no default for a setting that is off or unset by default; the table says which.
+    t.equal(row?.shownDefault, h.shownDefault ?? (h.flag.startsWith('no-') ? 'off' : 'none'), `--${h.flag}: default`)
+  }
 })

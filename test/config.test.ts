@@ -4,8 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { Compile } from 'typebox/compile'
 import { buildApp } from '../src/app.js'
-import { ConfigError, DEFAULT_FIXTURES, defaultConfig, helpText, parseCli, type Config } from '../src/config.js'
+import { ConfigError, ConfigSchema, DEFAULT_FIXTURES, defaultConfig, helpText, libraryConfig, parseCli, type Config } from '../src/config.js'
 
 function run (argv: string[], env: Record<string, string> = {}): Config {
   const result = parseCli(argv, env)
@@ -83,9 +84,9 @@ const bad: Array<[string, string[], Record<string, string>, RegExp]> = [
   ['an unknown log level from the environment', [], { LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of/],
   ['a zero token lifetime', [], { TOKEN_TTL_SECONDS: '0' }, /^TOKEN_TTL_SECONDS must be a whole number from 1/],
   ['a non-boolean MOCK_NO_ADMIN', [], { MOCK_NO_ADMIN: 'maybe' }, /^MOCK_NO_ADMIN must be true or false, got "maybe"$/],
-  ['no data at all', ['--fixtures', 'none'], {}, /^no data: give fixtures/],
-  ['an empty host', ['--host', ' '], {}, /^host must not be empty$/],
-  ['a short admin token', ['--admin-token', 'short'], {}, /^the admin token must be at least 8 characters$/],
+  ['no data at all', ['--fixtures', 'none'], {}, /^no data: give fixtures \(--fixtures \/ FIXTURES\) or generated audiences \(--generate \/ GENERATE\)$/],
+  ['an empty host', ['--host', ' '], {}, /^--host must be a host name or address, not blank, got " "$/],
+  ['a short admin token', ['--admin-token', 'short'], {}, /^--admin-token must be a string of at least 8 characters, got 5 characters$/],
   ['a clock tolerance over 300 s', ['--token-clock-tolerance', '301'], {}, /^--token-clock-tolerance must be a whole number from 0 to 300, got "301"$/],
   ['a negative clock tolerance', ['--token-clock-tolerance', '-1'], {}, /^--token-clock-tolerance must be a whole number from 0 to 300, got "-1"$/],
   ['a non-numeric clock tolerance from the environment', [], { TOKEN_CLOCK_TOLERANCE_SECONDS: '5s' }, /^TOKEN_CLOCK_TOLERANCE_SECONDS must be a whole number from 0 to 300, got "5s"$/],
@@ -184,5 +185,175 @@ t.test('defaultConfig is for in-process use: port 0 on loopback, silent, overrid
   t.equal(c.token.ttlSeconds, 5)
   t.same(c.admin, { enabled: true, token: null })
   t.same(defaultConfig({ token: { clockToleranceSeconds: 30 } }).token, { ttlSeconds: 3600, signingKey: null, issuer: 'thrive-audience-mock', clockToleranceSeconds: 30 }, 'a partial token block keeps the other defaults')
-  t.throws(() => defaultConfig({ token: { clockToleranceSeconds: 301 } }), { name: 'ConfigError', message: 'the token clock tolerance must be a whole number of seconds from 0 to 300, got 301' })
+  t.throws(() => defaultConfig({ token: { clockToleranceSeconds: 301 } }), { name: 'ConfigError', message: 'token.clockToleranceSeconds must be a whole number from 0 to 300, got 301' })
+  t.throws(() => defaultConfig({ admin: { enabled: 'yes' as never } }), { name: 'ConfigError', message: 'admin.enabled must be true or false, got "yes"' })
+  t.throws(() => defaultConfig({ fixtures: [], generate: 0 }), { name: 'ConfigError', message: 'no data: give fixtures (fixtures) or generated audiences (generate)' })
+  t.throws(() => defaultConfig({ journalsize: 5 } as never), { name: 'ConfigError', message: 'unknown option "journalsize"; the options are admin, faultsFile, fixtures, generate, host, journalSize, logLevel, port, seed, token' })
+  t.throws(() => defaultConfig({ admin: { tokn: 'admin-token-1' } } as never), { name: 'ConfigError', message: 'unknown option "admin.tokn"; the options are admin.token, admin.enabled' })
+  t.same(defaultConfig({ port: undefined, token: undefined }).port, 0, 'an option set to undefined is not given')
+})
+
+// The tests below are generated from ConfigSchema itself, so a new setting is covered the day it is added.
+
+interface Leaf {
+  path: string[]
+  schema: {
+    flag: string
+    env: string
+    description: string
+    default: unknown
+    type?: string
+    minimum?: number
+    maximum?: number
+    minLength?: number
+    pattern?: string
+    enum?: string[]
+    anyOf?: Array<{ type?: string, minLength?: number }>
+    expected?: string
+    secret?: true
+    negated?: true
+    paths?: true
+    shownDefault?: string
+    inProcessDefault?: unknown
+    library?: string | false
+    file?: { flag: string, env: string, description: string }
+  }
+}
+
+function leaves (properties: Record<string, unknown>, path: string[] = []): Leaf[] {
+  return Object.entries(properties).flatMap(([key, schema]) => {
+    const s = schema as Partial<Leaf['schema']> & { properties?: Record<string, unknown> }
+    return s.flag !== undefined ? [{ path: [...path, key], schema: s as Leaf['schema'] }] : leaves(s.properties as Record<string, unknown>, [...path, key])
+  })
+}
+
+const LEAVES = leaves(ConfigSchema.properties)
+const at = (config: unknown, path: string[]): unknown => path.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], config)
+const nested = (path: string[], value: unknown): Record<string, unknown> => path.reduceRight<Record<string, unknown>>((inner, k) => ({ [k]: inner }), value as never)
+const minLength = (s: Leaf['schema']): number | undefined => s.minLength ?? s.anyOf?.find((m) => m.minLength !== undefined)?.minLength
+
+/** A text the CLI accepts for a setting, and the value it must become. */
+function goodText (s: Leaf['schema']): [string, unknown] {
+  if (s.paths === true) return ['a.json, b', [{ path: 'a.json' }, { path: 'b' }]]
+  if (s.type === 'integer') return [String(s.maximum), s.maximum]
+  if (s.type === 'boolean') return ['true', s.negated !== true]
+  if (s.enum !== undefined) return [s.enum.find((v) => v !== s.default) as string, s.enum.find((v) => v !== s.default)]
+  return ['a-value-of-forty-characters-xxxxxxxxxxxx', 'a-value-of-forty-characters-xxxxxxxxxxxx']
+}
+
+/** Texts the schema refuses for a setting, and the words the error must use to state the allowed range. */
+function badTexts (s: Leaf['schema']): Array<[string, string[]]> {
+  if (s.type === 'integer') return [[String((s.maximum as number) + 1), [`from ${s.minimum as number} to ${s.maximum as number}`]], ['-1', [`from ${s.minimum as number}`]], ['12abc', ['whole number']]]
+  if (s.type === 'boolean') return [['maybe', ['true or false']]]
+  if (s.enum !== undefined) return [['nope', s.enum]]
+  const min = minLength(s)
+  if (min !== undefined) return [['x'.repeat(min - 1), [`at least ${min} characters`]]]
+  if (s.pattern !== undefined) return [[' ', [s.expected as string]]]
+  return []
+}
+
+t.test('every setting in the schema is set by its flag and by its environment variable, the flag winning', async (t) => {
+  t.ok(LEAVES.length >= 14, `${LEAVES.length} settings`)
+  for (const { path, schema } of LEAVES) {
+    const [text, value] = goodText(schema)
+    const flagArgs = schema.type === 'boolean' ? [`--${schema.flag}`] : [`--${schema.flag}`, text]
+    t.same(at(run(flagArgs), path), value, `--${schema.flag} sets ${path.join('.')}`)
+    t.same(at(run([], { [schema.env]: text }), path), value, `${schema.env} sets ${path.join('.')}`)
+    t.same(at(run(flagArgs, { [schema.env]: 'not a valid value for anything' }), path), value, `--${schema.flag} wins over ${schema.env}, which is then not read`)
+    if (schema.file !== undefined) {
+      const file = join(mkdtempSync(join(tmpdir(), 'setting-')), 'value')
+      writeFileSync(file, `${text}\n`)
+      t.same(at(run([`--${schema.file.flag}`, file]), path), value, `--${schema.file.flag} sets ${path.join('.')}`)
+      t.same(at(run([], { [schema.file.env]: file }), path), value, `${schema.file.env} sets ${path.join('.')}`)
+    }
+  }
+})
+
+t.test('a bad value of every constrained setting is a ConfigError naming the flag or variable used, the allowed range and the value', async (t) => {
+  const unconstrained: string[] = []
+  for (const { path, schema } of LEAVES) {
+    const bad = badTexts(schema)
+    if (bad.length === 0) unconstrained.push(path.join('.'))
+    for (const [text, words] of bad) {
+      const sources: Array<[string, string[], Record<string, string>]> = [[schema.env, [], { [schema.env]: text }]]
+      if (schema.type !== 'boolean') sources.push([`--${schema.flag}`, [`--${schema.flag}`, text], {}])
+      for (const [name, argv, env] of sources) {
+        const shown = schema.secret === true ? `${text.length} characters` : JSON.stringify(text)
+        let message = ''
+        t.throws(() => { try { parseCli(argv, env) } catch (err) { message = (err as Error).message; throw err } }, ConfigError, `${name}=${text}`)
+        t.ok(message.startsWith(`${name} must be `), `names ${name}: ${message}`)
+        t.ok(message.endsWith(`, got ${shown}`), `quotes the value as given: ${message}`)
+        for (const word of words) t.ok(message.includes(word), `states the range ("${word}"): ${message}`)
+        if (schema.secret === true && text !== '') t.notOk(message.includes(text), 'a secret is not echoed')
+      }
+    }
+  }
+  // Any text is a valid path, key, issuer or file name; their content is checked where it is read.
+  t.same(unconstrained, ['fixtures', 'token.signingKey', 'token.issuer', 'faultsFile'])
+})
+
+t.test('every default in the schema satisfies the schema, in the server and in-process', async (t) => {
+  for (const { path, schema } of LEAVES) {
+    const check = Compile(schema as never)
+    t.ok(check.Check(schema.default), `${path.join('.')} default ${JSON.stringify(schema.default)}`)
+    if ('inProcessDefault' in schema) t.ok(check.Check(schema.inProcessDefault), `${path.join('.')} in-process default ${JSON.stringify(schema.inProcessDefault)}`)
+    t.same(at(run([]), path), schema.default, `the CLI's ${path.join('.')} is the schema default`)
+    t.same(at(defaultConfig(), path), 'inProcessDefault' in schema ? schema.inProcessDefault : schema.default, `the in-process ${path.join('.')}`)
+  }
+})
+
+/** A typed value startMockServer accepts for a setting. */
+function goodValue (s: Leaf['schema']): unknown {
+  if (s.paths === true) return [{ path: 'a.json' }, { name: 'inline', data: { tenants: [] } }]
+  return s.type === 'integer' ? s.maximum : goodText(s)[1]
+}
+
+t.test('every library option is set by its name, and a bad value of each is a ConfigError naming it as written, with the range and the value', async (t) => {
+  const options = LEAVES.filter((l) => l.schema.library !== false)
+  t.same(LEAVES.filter((l) => l.schema.library === false).map((l) => l.path.join('.')), ['faultsFile', 'admin.enabled'], 'the settings startMockServer takes otherwise (faults) or not at all')
+  for (const { path, schema } of options) {
+    const name = typeof schema.library === 'string' ? schema.library : path.join('.')
+    const keys = name.split('.')
+    t.same(at(libraryConfig(nested(keys, goodValue(schema))), path), goodValue(schema), `${name} sets ${path.join('.')}`)
+    const bads: Array<[unknown, string]> = [[Symbol('s'), 'Symbol(s)']]
+    if (schema.type === 'integer') bads.push([(schema.maximum as number) + 1, String((schema.maximum as number) + 1)], [1.5, '1.5'], ['7', '"7"'])
+    else if (schema.type === 'boolean') bads.push(['true', '"true"'])
+    else bads.push([42, '42'])
+    const min = minLength(schema)
+    if (min !== undefined) bads.push(['x'.repeat(min - 1), `"${'x'.repeat(min - 1)}"`])
+    for (const [value, shown] of bads) {
+      const got = schema.secret === true ? (typeof value === 'string' ? `${value.length} characters` : `a ${typeof value}`) : shown
+      t.throws(() => libraryConfig(nested(keys, value)), { name: 'ConfigError', message: new RegExp(`^${name.replace('.', '\\.')} must be .+, got ${got.replace(/[.()"]/g, '\\$&')}$`) }, `${name}: ${String(shown)}`)
+    }
+  }
+  t.throws(() => libraryConfig({ fixtures: 'f'.repeat(100) }), { name: 'ConfigError', message: `fixtures must be a list of fixture paths ({path}) or inline documents ({name, data}), got "${'f'.repeat(76)}...` }, 'a long value is cut short')
+  t.throws(() => libraryConfig(null), { name: 'ConfigError', message: 'the options must be an object, got null' })
+  t.throws(() => libraryConfig({ fixtures: [], generate: 0 }), { name: 'ConfigError', message: 'no data: give fixtures (fixtures) or generated audiences (generate)' })
+})
+
+t.test('buildApp checks the Config it is given, as every entry point does', async (t) => {
+  await t.rejects(buildApp({ ...defaultConfig(), journalSize: -1 }), { name: 'ConfigError', message: 'journalSize must be a whole number from 0 to 1000000, got -1' })
+  await t.rejects(buildApp({ ...defaultConfig(), token: { ...defaultConfig().token, ttlSeconds: 0 } }), { name: 'ConfigError', message: 'token.ttlSeconds must be a whole number from 1 to 31536000, got 0' })
+})
+
+t.test('--help has one line per setting of the schema (and per key-file variant) with its flag, description, default and variable', async (t) => {
+  const help = helpText()
+  const lines = help.split('\n').filter((l) => l.startsWith('  --'))
+  const line = (flag: string): string => lines.find((l) => l.startsWith(`  --${flag} `)) ?? ''
+  for (const { schema } of LEAVES) {
+    const l = line(schema.flag)
+    t.ok(l.startsWith(`  --${schema.flag}${schema.type === 'boolean' ? ' ' : ' <value> '}`), `--${schema.flag} is listed, with a value placeholder unless it is a switch`)
+    t.ok(l.includes(` ${schema.description}`), `--${schema.flag}: description`)
+    t.ok(l.endsWith(`[${schema.env}]`), `--${schema.flag}: [${schema.env}]`)
+    const shown = schema.shownDefault ?? (typeof schema.default === 'string' || typeof schema.default === 'number' ? String(schema.default) : undefined)
+    if (shown === undefined) t.notOk(l.includes('(default: '), `--${schema.flag}: no default shown`)
+    else t.ok(l.includes(`(default: ${shown}) [${schema.env}]`), `--${schema.flag}: default ${shown}`)
+    if (schema.file !== undefined) t.ok(line(schema.file.flag).endsWith(`${schema.file.description} [${schema.file.env}]`), `--${schema.file.flag}`)
+  }
+  t.equal(lines.length, LEAVES.length + LEAVES.filter((l) => l.schema.file !== undefined).length + 2, 'the settings, the file variants, --help and --version')
+  t.equal(line('port'), '  --port <value>                    TCP port to listen on (0 picks a free one) (default: 8080) [PORT]')
+  t.equal(line('no-admin'), '  --no-admin                        Disable the /__mock control plane (health stays) [MOCK_NO_ADMIN]')
+  t.equal(line('fixtures'), '  --fixtures <value>                Fixture JSON file or directory; repeat the flag or separate with commas; "none" for no fixtures (default: the bundled fixtures/) [FIXTURES]')
+  t.equal(line('journal-size'), '  --journal-size <value>            How many recent requests the journal keeps (default: 1000) [JOURNAL_SIZE]')
+  t.equal(line('help'), '  --help                            Show this help and exit')
 })

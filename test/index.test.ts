@@ -1,6 +1,7 @@
 // The library API: startMockServer in-process, as a test runner uses it.
-import t from 'tap'
-import { GENERATED_TENANT, startMockServer } from '../src/index.js'
+import { createServer, type AddressInfo } from 'node:net'
+import t, { type Test } from 'tap'
+import { GENERATED_TENANT, startMockServer, type MockServerOptions } from '../src/index.js'
 import { FIXTURE, IDS, TENANT_A, TENANT_B } from './helpers.js'
 
 t.test('two servers run side by side in one process on port 0, each with its own data and faults', async (t) => {
@@ -61,7 +62,6 @@ t.test('fixture paths are accepted as strings', async (t) => {
 t.test('bad input fails start-up: a bad fixture rejects, a bad fault rule rejects and frees the port', async (t) => {
   await t.rejects(startMockServer({ fixtures: { tenants: [{ tenantId: 'bad' }] } }), { name: 'DataFileError', message: /^inline fixture #1: \$\.tenants\[0\]/ })
   await t.rejects(startMockServer({ fixtures: FIXTURE, faults: [{ match: {}, effect: { status: 500 } }] }), { message: /^match\.tenantId: is required/ })
-  await t.rejects(startMockServer({ fixtures: FIXTURE, port: 70_000 }), { code: 'ERR_SOCKET_BAD_PORT' })
 })
 
 t.test('a logger can be passed through', async (t) => {
@@ -147,4 +147,47 @@ t.test('armFault and startMockServer({faults}) validate rules as POST /__mock/fa
   }
   t.same(server.app.faults.list(), [])
   t.equal((await fetch(`${server.url}/rest/v1/audiences/backend`, { headers: { authorization: server.basicAuth(tenantId, TENANT_A.apiSecret) } })).status, 200)
+})
+
+async function freePort (): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
+async function canListen (port: number): Promise<boolean> {
+  const probe = createServer()
+  return await new Promise<boolean>((resolve) => {
+    probe.once('error', () => resolve(false))
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)))
+  })
+}
+
+/** Start-up must fail on the configuration alone: nothing listens on the port it was given. */
+async function rejectsBeforeListening (t: Test, options: MockServerOptions, message: string): Promise<void> {
+  const port = options.port ?? await freePort()
+  const attempt = startMockServer({ port, ...options })
+  // Should it start after all, close it, so that a failing run still ends.
+  t.teardown(() => attempt.then(async (server) => { await server.close() }, () => {}))
+  await t.rejects(attempt, { name: 'ConfigError', message }, message)
+  if (options.port === undefined) t.ok(await canListen(port), `nothing listens on the port it was given (${message})`)
+}
+
+t.test('a setting out of its range rejects with a ConfigError naming the option as written, its range and the value, before listening', async (t) => {
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, token: { ttlSeconds: -10 } }, 'token.ttlSeconds must be a whole number from 1 to 31536000, got -10')
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, journalSize: -1 }, 'journalSize must be a whole number from 0 to 1000000, got -1')
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, journalSize: 2.5 }, 'journalSize must be a whole number from 0 to 1000000, got 2.5')
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, port: 70_000 }, 'port must be a whole number from 0 to 65535, got 70000')
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, logLevel: 'loud' as never }, 'logLevel must be one of fatal, error, warn, info, debug, trace, silent, got "loud"')
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, adminToken: 'short' }, 'adminToken must be a string of at least 8 characters, got 5 characters')
+})
+
+t.test('an unknown option rejects with a ConfigError naming it, so that a typo is never ignored', async (t) => {
+  const top = 'adminToken, faults, fixtures, generate, host, journalSize, logLevel, logger, port, seed, token'
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, journalsize: 5 } as never, `unknown option "journalsize"; the options are ${top}`)
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, admin: { token: 'admin-token-1' } } as never, `unknown option "admin"; the options are ${top}`)
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, token: { ttl: 60 } } as never, 'unknown option "token.ttl"; the options are token.ttlSeconds, token.clockToleranceSeconds, token.signingKey, token.issuer')
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, token: 60 } as never, 'token must be an object, got 60')
 })

@@ -81,6 +81,6 @@ t.test('the library option token.clockToleranceSeconds is honoured over a real s
   t.match(beyond.headers.get('www-authenticate'), /error="invalid_token"/)
   t.same(await beyond.json(), { status: 401, error: 'Unauthorized', message: 'Invalid access token: the token has expired; request a new one' })
   for (const bad of [-1, 301, 2.5]) {
-    await t.rejects(startMockServer({ token: { clockToleranceSeconds: bad } }), { name: 'ConfigError', message: `the token clock tolerance must be a whole number of seconds from 0 to 300, got ${bad}` }, String(bad))
+    await t.rejects(startMockServer({ token: { clockToleranceSeconds: bad } }), { name: 'ConfigError', message: `token.clockToleranceSeconds must be a whole number from 0 to 300, got ${bad}` }, String(bad))
   }
 })
