@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run fuzz: seeded, bounded fuzzing of the built CLI over real sockets on 127.0.0.1, with an oracle for every answer.
 import { spawn } from 'node:child_process'
-import { createHmac, randomUUID } from 'node:crypto'
+import { createHash, createHmac, randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -312,8 +312,8 @@ function generators (r, ctx) {
   const junkText = (n) => r.chars(n, PRINTABLE)
   const latin1 = (n) => Buffer.from(Array.from({ length: n }, () => r.chance(0.5) ? r.int(0x20, 0x7e) : r.int(0x80, 0xff))).toString('latin1')
   const claims = () => {
-    const now = Math.floor(Date.now() / 1000)
-    const c = { sub: 'a-reader', client_id: 'a-reader', tenant_id: TENANT_A.tenantId, token_use: 'access', scope: 'api/read', iss: ISSUER, iat: now, exp: now + 3600, jti: randomUUID() }
+    const now = Math.floor(ctx.now() / 1000)
+    const c = { sub: 'a-reader', client_id: 'a-reader', tenant_id: TENANT_A.tenantId, token_use: 'access', scope: 'api/read', iss: ISSUER, iat: now, exp: now + 3600, jti: ctx.uuid() }
     const weird = [null, 0, -1, 1e308, '', 'x', [], {}, true, [ISSUER], ['https://evil.example', ISSUER], '__proto__', { __proto__: { admin: true } }]
     for (let i = r.int(0, 3); i > 0; i--) {
       const k = r.pick([...Object.keys(c), 'nbf', 'aud', 'admin', '__proto__'])
@@ -359,7 +359,7 @@ function generators (r, ctx) {
       const kind = r.int(0, 5)
       if (kind <= 1) {
         const c = claims()
-        return { cat: 'jwt', method: 'GET', path, headers: [['Authorization', `Bearer ${signed({ alg: 'HS256', typ: 'JWT' }, c)}`]], statuses: expectForClaims(c, Date.now() / 1000), audience: true }
+        return { cat: 'jwt', method: 'GET', path, headers: [['Authorization', `Bearer ${signed({ alg: 'HS256', typ: 'JWT' }, c)}`]], statuses: expectForClaims(c, ctx.now() / 1000), audience: true }
       }
       if (kind === 2) {
         const header = { alg: r.pick(['none', 'None', 'NONE', 'HS256', 'HS384', 'HS512', 'RS256', 'ES256', 'PS256', 'EdDSA', '', 'hs256']), typ: r.pick(['JWT', 'at+jwt', 'JWE']) }
@@ -545,6 +545,51 @@ function judge (c, res, tally) {
   return problems
 }
 
+/** Cases are generated up front, in order, so a seed always produces the same requests whatever the concurrency. */
+function generateCases (requests, seed, ctx) {
+  const r = prng(seed)
+  const gen = generators(r, ctx)
+  const categories = Object.entries(WEIGHTS).flatMap(([k, w]) => Array(w).fill(k))
+  return Array.from({ length: requests }, (_, index) => {
+    const c = gen[r.pick(categories)]()
+    c.index = index
+    c.bytes = c.raw ?? httpBytes(c.method, c.path, c.headers, c.body)
+    return c
+  })
+}
+
+/**
+ * The requests a seed sends and what each expects, without a server: the clock, the token ids and the server's
+ * tokens are pinned, which are the only inputs besides the seed. Its digest changes exactly when the requests do.
+ */
+export async function dryRun ({ requests, seed }) {
+  const { parsePrefer } = await import(pathToFileURL(join(ROOT, 'dist', 'faults', 'prefer.js')).href)
+  const nowMs = Date.UTC(2026, 0, 1)
+  let ids = 0
+  const uuid = () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`
+  const standIn = (client, tenantId, scope) => signed({ alg: 'HS256', typ: 'JWT' }, { sub: client, client_id: client, tenant_id: tenantId, token_use: 'access', scope, iss: ISSUER, iat: nowMs / 1000, exp: nowMs / 1000 + 3600, jti: `stand-in-${client}` })
+  const ctx = {
+    parsePrefer,
+    now: () => nowMs,
+    uuid,
+    tokens: {
+      reader: standIn('a-reader', TENANT_A.tenantId, 'api/read'),
+      writer: standIn('a-writer', TENANT_A.tenantId, 'api/write'),
+      hooks: standIn('a-hooks', TENANT_A.tenantId, 'api/webhooks'),
+      all: standIn('a-all', TENANT_A.tenantId, 'api/all'),
+      b: standIn('b-reader', TENANT_B.tenantId, 'api/read')
+    }
+  }
+  const hash = createHash('sha256')
+  const categories = {}
+  for (const c of generateCases(requests, seed, ctx)) {
+    categories[c.cat] = (categories[c.cat] ?? 0) + 1
+    const { method, path, headers, body, raw, bytes, ...expectation } = c
+    hash.update(bytes).update(JSON.stringify(expectation)).update('\n')
+  }
+  return { seed, requests, sha256: hash.digest('hex'), categories }
+}
+
 export async function fuzz ({ requests, seed, concurrency, cli = CLI, log = () => {} }) {
   const server = await startServer({ cli })
   const { parsePrefer } = await import(pathToFileURL(join(ROOT, 'dist', 'faults', 'prefer.js')).href)
@@ -557,6 +602,8 @@ export async function fuzz ({ requests, seed, concurrency, cli = CLI, log = () =
   }
   const ctx = {
     parsePrefer,
+    now: Date.now,
+    uuid: randomUUID,
     tokens: {
       reader: await tokenFor('a-reader', 'fuzz-a-reader-secret'),
       writer: await tokenFor('a-writer', 'fuzz-a-writer-secret'),
@@ -565,16 +612,7 @@ export async function fuzz ({ requests, seed, concurrency, cli = CLI, log = () =
       b: await tokenFor('b-reader', 'fuzz-b-reader-secret', TENANT_B.tenantId)
     }
   }
-  const r = prng(seed)
-  const gen = generators(r, ctx)
-  const categories = Object.entries(WEIGHTS).flatMap(([k, w]) => Array(w).fill(k))
-  // Cases are generated up front, in order, so a seed always produces the same requests whatever the concurrency.
-  const cases = Array.from({ length: requests }, (_, index) => {
-    const c = gen[r.pick(categories)]()
-    c.index = index
-    c.bytes = c.raw ?? httpBytes(c.method, c.path, c.headers, c.body)
-    return c
-  })
+  const cases = generateCases(requests, seed, ctx)
   const tally = { requests: 0, expected5xx: 0, unexpected5xx: 0, violations: 0, noResponse: 0, statuses: {}, categories: {}, failures: [] }
   let next = 0
   const run = { crashed: false }
@@ -635,11 +673,12 @@ const USAGE = `Usage: npm run fuzz -- [options]   (npm run fuzz builds first; no
   --seed <n>         PRNG seed; the same seed sends the same requests (default 1)
   --concurrency <n>  Requests in flight at once (default 16)
   --cli <file>       The CLI to fuzz (default dist/cli.js; dist/cli.bundle.js is the one the package ships)
+  --dry-run          Send nothing: print the SHA-256 of the requests the seed makes and what each expects
   --json             Print the summary as one JSON line (for tests)
   --help             Show this help`
 
 async function main () {
-  const { values } = parseArgs({ options: { requests: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, cli: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } })
+  const { values } = parseArgs({ options: { requests: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, cli: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } })
   if (values.help) {
     console.log(USAGE)
     return 0
@@ -650,6 +689,10 @@ async function main () {
     return Number(v)
   }
   const options = { requests: int(values.requests, 12_000, 'requests'), seed: int(values.seed, 1, 'seed'), concurrency: Math.max(1, int(values.concurrency, 16, 'concurrency')), cli: values.cli === undefined ? CLI : resolvePath(values.cli) }
+  if (values['dry-run']) {
+    console.log(JSON.stringify(await dryRun(options)))
+    return 0
+  }
   const log = values.json ? () => {} : (line) => console.log(line)
   log(`fuzz: ${options.requests} requests, seed ${options.seed}, ${options.concurrency} at a time, against ${options.cli}`)
   const s = await fuzz({ ...options, log })
