@@ -8,6 +8,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { reasonPhrase } from '../dist/errors.js'
+import { prng as mulberry32 } from '../dist/faults/prng.js'
+import { OAUTH_ERRORS } from '../dist/schemas/oauth.js'
+import { contractOracle, secretProblems } from '../test/hardening/oracle.js'
 
 // A tool rather than code under test: a test run checks it by running it (test/hardening/fuzz.test.ts), and every
 // branch it has for failures only runs when the server misbehaves, so coverage would measure the server, not it.
@@ -217,10 +221,6 @@ export function httpBytes (method, target, headers = [], body) {
   return payload === undefined ? head : Buffer.concat([head, payload])
 }
 
-const REASONS = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error' }
-const OAUTH_ERRORS = ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'server_error', 'temporarily_unavailable']
-/** What Node's HTTP parser rejects reaches the client error handler, before any route: always Thrive's shape. */
-const PARSER_MESSAGES = ['The request is not valid HTTP', 'The request headers (or URL) are larger than this server accepts', 'The request was not received in time']
 const AUDIENCE_KEYS = 'apiControlled,category,createdAt,id,name,parent,reference,type,updatedAt'
 
 function json (res) {
@@ -231,44 +231,15 @@ function json (res) {
   }
 }
 
-/** Problems with an error answer's shape, for a route speaking `dialect` ("thrive" or "oauth"). */
-export function shapeProblems (res, dialect) {
-  const problems = []
-  if (!/^application\/json/.test(res.headers['content-type'] ?? '')) problems.push(`content-type ${res.headers['content-type']}`)
-  const body = json(res)
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [...problems, 'body is not a JSON object']
-  const keys = Object.keys(body).sort().join()
-  if (keys === 'error,message,status' && (dialect === 'thrive' || PARSER_MESSAGES.includes(body.message))) {
-    if (body.status !== res.statusCode) problems.push('status not repeated')
-    const phrase = REASONS[res.statusCode]
-    if (phrase !== undefined && body.error !== phrase) problems.push(`reason phrase ${body.error}`)
-    if (typeof body.message !== 'string' || body.message === '') problems.push('empty message')
-    if (res.statusCode === 401 && res.headers['www-authenticate'] === undefined) problems.push('401 without WWW-Authenticate')
-  } else if (keys === 'error,error_description' && dialect === 'oauth') {
-    if (!OAUTH_ERRORS.includes(body.error)) problems.push(`unknown OAuth error ${body.error}`)
-    if (res.headers['cache-control'] !== 'no-store') problems.push('OAuth error without Cache-Control: no-store')
-  } else {
-    problems.push(`not the ${dialect} error shape: keys ${keys}`)
-  }
-  return problems
-}
-
 export function audienceProblems (res) {
   const body = json(res)
   if (body === undefined || Object.keys(body).sort().join() !== AUDIENCE_KEYS) return ['a 200 that is not an Audience']
   return []
 }
 
-/** mulberry32 */
+/** The engine's mulberry32, with the draws the generators make from it. */
 export function prng (seed) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
+  const next = mulberry32(seed)
   const int = (min, max) => min + Math.floor(next() * (max - min + 1))
   const pick = (list) => list[int(0, list.length - 1)]
   const chance = (p) => next() < p
@@ -515,6 +486,10 @@ function generators (r, ctx) {
   }
 }
 
+// The same statement of the documented error shapes the hardening tests assert, on the reason phrases and OAuth codes
+// of the build under test.
+const oracle = contractOracle({ reasonPhrase, oauthErrors: OAUTH_ERRORS })
+
 const WEIGHTS = { auth: 16, jwt: 14, path: 16, token: 18, flood: 8, prefer: 10, method: 6, garbage: 4, control: 8 }
 
 /** Everything wrong with one answer; an empty list means the answer is what the contract says. */
@@ -531,7 +506,7 @@ function judge (c, res, tally) {
   const bareHostRefusal = status === 400 && res.body === '' && c.noHost === true
   if (status >= 400 && !c.head && !bareHostRefusal) {
     const tokenRoute = c.tokenRoute === true && /^\/oauth2\/token\/[^/?]+\/?(\?.*)?$/.test(c.path)
-    problems.push(...shapeProblems(res, tokenRoute ? 'oauth' : 'thrive'))
+    problems.push(...oracle.errorProblems(res, tokenRoute ? 'oauth' : 'thrive'))
   }
   if (status === 200 && c.audience === true) problems.push(...audienceProblems(res))
   if (status === 200 && c.cat === 'token') {
@@ -540,8 +515,7 @@ function judge (c, res, tally) {
     // The token endpoint must never agree with everything: a token only for a request that carried a real secret.
     if (c.carriesSecret !== true) problems.push('a token issued without a real secret')
   }
-  const text = `${res.body}${JSON.stringify(res.headers)}`
-  if (!(status === 200 && c.cat === 'token')) for (const s of SECRETS) if (text.includes(s)) problems.push('a secret echoed')
+  if (!(status === 200 && c.cat === 'token')) problems.push(...secretProblems(res, SECRETS))
   return problems
 }
 
