@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // npm run fuzz: seeded, bounded fuzzing of the built CLI over real sockets on 127.0.0.1, with an oracle for every answer.
 import { spawn } from 'node:child_process'
-import { createHmac, randomUUID } from 'node:crypto'
+import { createHash, createHmac, randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { reasonPhrase } from '../dist/errors.js'
+import { prng as mulberry32 } from '../dist/faults/prng.js'
+import { OAUTH_ERRORS } from '../dist/schemas/oauth.js'
+import { contractOracle, secretProblems } from '../test/hardening/oracle.js'
 
 // A tool rather than code under test: a test run checks it by running it (test/hardening/fuzz.test.ts), and every
 // branch it has for failures only runs when the server misbehaves, so coverage would measure the server, not it.
@@ -217,10 +221,6 @@ export function httpBytes (method, target, headers = [], body) {
   return payload === undefined ? head : Buffer.concat([head, payload])
 }
 
-const REASONS = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error' }
-const OAUTH_ERRORS = ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'server_error', 'temporarily_unavailable']
-/** What Node's HTTP parser rejects reaches the client error handler, before any route: always Thrive's shape. */
-const PARSER_MESSAGES = ['The request is not valid HTTP', 'The request headers (or URL) are larger than this server accepts', 'The request was not received in time']
 const AUDIENCE_KEYS = 'apiControlled,category,createdAt,id,name,parent,reference,type,updatedAt'
 
 function json (res) {
@@ -231,44 +231,15 @@ function json (res) {
   }
 }
 
-/** Problems with an error answer's shape, for a route speaking `dialect` ("thrive" or "oauth"). */
-export function shapeProblems (res, dialect) {
-  const problems = []
-  if (!/^application\/json/.test(res.headers['content-type'] ?? '')) problems.push(`content-type ${res.headers['content-type']}`)
-  const body = json(res)
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [...problems, 'body is not a JSON object']
-  const keys = Object.keys(body).sort().join()
-  if (keys === 'error,message,status' && (dialect === 'thrive' || PARSER_MESSAGES.includes(body.message))) {
-    if (body.status !== res.statusCode) problems.push('status not repeated')
-    const phrase = REASONS[res.statusCode]
-    if (phrase !== undefined && body.error !== phrase) problems.push(`reason phrase ${body.error}`)
-    if (typeof body.message !== 'string' || body.message === '') problems.push('empty message')
-    if (res.statusCode === 401 && res.headers['www-authenticate'] === undefined) problems.push('401 without WWW-Authenticate')
-  } else if (keys === 'error,error_description' && dialect === 'oauth') {
-    if (!OAUTH_ERRORS.includes(body.error)) problems.push(`unknown OAuth error ${body.error}`)
-    if (res.headers['cache-control'] !== 'no-store') problems.push('OAuth error without Cache-Control: no-store')
-  } else {
-    problems.push(`not the ${dialect} error shape: keys ${keys}`)
-  }
-  return problems
-}
-
 export function audienceProblems (res) {
   const body = json(res)
   if (body === undefined || Object.keys(body).sort().join() !== AUDIENCE_KEYS) return ['a 200 that is not an Audience']
   return []
 }
 
-/** mulberry32 */
+/** The engine's mulberry32, with the draws the generators make from it. */
 export function prng (seed) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
+  const next = mulberry32(seed)
   const int = (min, max) => min + Math.floor(next() * (max - min + 1))
   const pick = (list) => list[int(0, list.length - 1)]
   const chance = (p) => next() < p
@@ -312,8 +283,8 @@ function generators (r, ctx) {
   const junkText = (n) => r.chars(n, PRINTABLE)
   const latin1 = (n) => Buffer.from(Array.from({ length: n }, () => r.chance(0.5) ? r.int(0x20, 0x7e) : r.int(0x80, 0xff))).toString('latin1')
   const claims = () => {
-    const now = Math.floor(Date.now() / 1000)
-    const c = { sub: 'a-reader', client_id: 'a-reader', tenant_id: TENANT_A.tenantId, token_use: 'access', scope: 'api/read', iss: ISSUER, iat: now, exp: now + 3600, jti: randomUUID() }
+    const now = Math.floor(ctx.now() / 1000)
+    const c = { sub: 'a-reader', client_id: 'a-reader', tenant_id: TENANT_A.tenantId, token_use: 'access', scope: 'api/read', iss: ISSUER, iat: now, exp: now + 3600, jti: ctx.uuid() }
     const weird = [null, 0, -1, 1e308, '', 'x', [], {}, true, [ISSUER], ['https://evil.example', ISSUER], '__proto__', { __proto__: { admin: true } }]
     for (let i = r.int(0, 3); i > 0; i--) {
       const k = r.pick([...Object.keys(c), 'nbf', 'aud', 'admin', '__proto__'])
@@ -359,7 +330,7 @@ function generators (r, ctx) {
       const kind = r.int(0, 5)
       if (kind <= 1) {
         const c = claims()
-        return { cat: 'jwt', method: 'GET', path, headers: [['Authorization', `Bearer ${signed({ alg: 'HS256', typ: 'JWT' }, c)}`]], statuses: expectForClaims(c, Date.now() / 1000), audience: true }
+        return { cat: 'jwt', method: 'GET', path, headers: [['Authorization', `Bearer ${signed({ alg: 'HS256', typ: 'JWT' }, c)}`]], statuses: expectForClaims(c, ctx.now() / 1000), audience: true }
       }
       if (kind === 2) {
         const header = { alg: r.pick(['none', 'None', 'NONE', 'HS256', 'HS384', 'HS512', 'RS256', 'ES256', 'PS256', 'EdDSA', '', 'hs256']), typ: r.pick(['JWT', 'at+jwt', 'JWE']) }
@@ -515,6 +486,10 @@ function generators (r, ctx) {
   }
 }
 
+// The same statement of the documented error shapes the hardening tests assert, on the reason phrases and OAuth codes
+// of the build under test.
+const oracle = contractOracle({ reasonPhrase, oauthErrors: OAUTH_ERRORS })
+
 const WEIGHTS = { auth: 16, jwt: 14, path: 16, token: 18, flood: 8, prefer: 10, method: 6, garbage: 4, control: 8 }
 
 /** Everything wrong with one answer; an empty list means the answer is what the contract says. */
@@ -531,7 +506,7 @@ function judge (c, res, tally) {
   const bareHostRefusal = status === 400 && res.body === '' && c.noHost === true
   if (status >= 400 && !c.head && !bareHostRefusal) {
     const tokenRoute = c.tokenRoute === true && /^\/oauth2\/token\/[^/?]+\/?(\?.*)?$/.test(c.path)
-    problems.push(...shapeProblems(res, tokenRoute ? 'oauth' : 'thrive'))
+    problems.push(...oracle.errorProblems(res, tokenRoute ? 'oauth' : 'thrive'))
   }
   if (status === 200 && c.audience === true) problems.push(...audienceProblems(res))
   if (status === 200 && c.cat === 'token') {
@@ -540,9 +515,53 @@ function judge (c, res, tally) {
     // The token endpoint must never agree with everything: a token only for a request that carried a real secret.
     if (c.carriesSecret !== true) problems.push('a token issued without a real secret')
   }
-  const text = `${res.body}${JSON.stringify(res.headers)}`
-  if (!(status === 200 && c.cat === 'token')) for (const s of SECRETS) if (text.includes(s)) problems.push('a secret echoed')
+  if (!(status === 200 && c.cat === 'token')) problems.push(...secretProblems(res, SECRETS))
   return problems
+}
+
+/** Cases are generated up front, in order, so a seed always produces the same requests whatever the concurrency. */
+function generateCases (requests, seed, ctx) {
+  const r = prng(seed)
+  const gen = generators(r, ctx)
+  const categories = Object.entries(WEIGHTS).flatMap(([k, w]) => Array(w).fill(k))
+  return Array.from({ length: requests }, (_, index) => {
+    const c = gen[r.pick(categories)]()
+    c.index = index
+    c.bytes = c.raw ?? httpBytes(c.method, c.path, c.headers, c.body)
+    return c
+  })
+}
+
+/**
+ * The requests a seed sends and what each expects, without a server: the clock, the token ids and the server's
+ * tokens are pinned, which are the only inputs besides the seed. Its digest changes exactly when the requests do.
+ */
+export async function dryRun ({ requests, seed }) {
+  const { parsePrefer } = await import(pathToFileURL(join(ROOT, 'dist', 'faults', 'prefer.js')).href)
+  const nowMs = Date.UTC(2026, 0, 1)
+  let ids = 0
+  const uuid = () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`
+  const standIn = (client, tenantId, scope) => signed({ alg: 'HS256', typ: 'JWT' }, { sub: client, client_id: client, tenant_id: tenantId, token_use: 'access', scope, iss: ISSUER, iat: nowMs / 1000, exp: nowMs / 1000 + 3600, jti: `stand-in-${client}` })
+  const ctx = {
+    parsePrefer,
+    now: () => nowMs,
+    uuid,
+    tokens: {
+      reader: standIn('a-reader', TENANT_A.tenantId, 'api/read'),
+      writer: standIn('a-writer', TENANT_A.tenantId, 'api/write'),
+      hooks: standIn('a-hooks', TENANT_A.tenantId, 'api/webhooks'),
+      all: standIn('a-all', TENANT_A.tenantId, 'api/all'),
+      b: standIn('b-reader', TENANT_B.tenantId, 'api/read')
+    }
+  }
+  const hash = createHash('sha256')
+  const categories = {}
+  for (const c of generateCases(requests, seed, ctx)) {
+    categories[c.cat] = (categories[c.cat] ?? 0) + 1
+    const { method, path, headers, body, raw, bytes, ...expectation } = c
+    hash.update(bytes).update(JSON.stringify(expectation)).update('\n')
+  }
+  return { seed, requests, sha256: hash.digest('hex'), categories }
 }
 
 export async function fuzz ({ requests, seed, concurrency, cli = CLI, log = () => {} }) {
@@ -557,6 +576,8 @@ export async function fuzz ({ requests, seed, concurrency, cli = CLI, log = () =
   }
   const ctx = {
     parsePrefer,
+    now: Date.now,
+    uuid: randomUUID,
     tokens: {
       reader: await tokenFor('a-reader', 'fuzz-a-reader-secret'),
       writer: await tokenFor('a-writer', 'fuzz-a-writer-secret'),
@@ -565,16 +586,7 @@ export async function fuzz ({ requests, seed, concurrency, cli = CLI, log = () =
       b: await tokenFor('b-reader', 'fuzz-b-reader-secret', TENANT_B.tenantId)
     }
   }
-  const r = prng(seed)
-  const gen = generators(r, ctx)
-  const categories = Object.entries(WEIGHTS).flatMap(([k, w]) => Array(w).fill(k))
-  // Cases are generated up front, in order, so a seed always produces the same requests whatever the concurrency.
-  const cases = Array.from({ length: requests }, (_, index) => {
-    const c = gen[r.pick(categories)]()
-    c.index = index
-    c.bytes = c.raw ?? httpBytes(c.method, c.path, c.headers, c.body)
-    return c
-  })
+  const cases = generateCases(requests, seed, ctx)
   const tally = { requests: 0, expected5xx: 0, unexpected5xx: 0, violations: 0, noResponse: 0, statuses: {}, categories: {}, failures: [] }
   let next = 0
   const run = { crashed: false }
@@ -635,11 +647,12 @@ const USAGE = `Usage: npm run fuzz -- [options]   (npm run fuzz builds first; no
   --seed <n>         PRNG seed; the same seed sends the same requests (default 1)
   --concurrency <n>  Requests in flight at once (default 16)
   --cli <file>       The CLI to fuzz (default dist/cli.js; dist/cli.bundle.js is the one the package ships)
+  --dry-run          Send nothing: print the SHA-256 of the requests the seed makes and what each expects
   --json             Print the summary as one JSON line (for tests)
   --help             Show this help`
 
 async function main () {
-  const { values } = parseArgs({ options: { requests: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, cli: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } })
+  const { values } = parseArgs({ options: { requests: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, cli: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } })
   if (values.help) {
     console.log(USAGE)
     return 0
@@ -650,6 +663,10 @@ async function main () {
     return Number(v)
   }
   const options = { requests: int(values.requests, 12_000, 'requests'), seed: int(values.seed, 1, 'seed'), concurrency: Math.max(1, int(values.concurrency, 16, 'concurrency')), cli: values.cli === undefined ? CLI : resolvePath(values.cli) }
+  if (values['dry-run']) {
+    console.log(JSON.stringify(await dryRun(options)))
+    return 0
+  }
   const log = values.json ? () => {} : (line) => console.log(line)
   log(`fuzz: ${options.requests} requests, seed ${options.seed}, ${options.concurrency} at a time, against ${options.cli}`)
   const s = await fuzz({ ...options, log })

@@ -1,137 +1,91 @@
 #!/usr/bin/env bash
-# Container test: builds the image with a private Docker engine and checks that
-# every package the bundle loads from node_modules is in it, that it serves
-# (with --generate, /docs and pretty logs on a terminal), is healthy, runs as
-# non-root and stops cleanly on SIGTERM; then validates docker-compose.yml, and
-# builds and runs it with the host-network override on the local base image.
+# Container test: checks of the image. After the machine setup
+# (scripts/container-setup.sh: tools, a private Docker engine, the local base
+# image), it builds the image and checks that every package the bundle loads
+# from node_modules is in it, that it serves (with --generate, /docs and pretty
+# logs on a terminal), is healthy, runs as non-root and stops cleanly on
+# SIGTERM; then validates docker-compose.yml, and builds and runs it with the
+# host-network override on the local base image.
 #
 # Runs as root on Debian 12 with only the npm registry and Debian's mirror
-# reachable: no image registry is used. The base image is made locally with
-# debootstrap plus this machine's Node.js, npm and CA bundle.
+# reachable: no image registry is used.
 #
 # Everything it starts or creates (engine, containers, images, temp dirs) is
 # removed on exit. Only the rootfs tarball cache is kept, in
-# $THRIVE_MOCK_BASE_CACHE (default /var/cache/thrive-mock-base).
+# $THRIVE_MOCK_BASE_CACHE (default /var/cache/thrive-mock-base). With
+# THRIVE_MOCK_ENGINE_DIR set, the engine there (set up now, or found running
+# from an earlier container-setup.sh) and its base image are left running;
+# only this run's containers and images are removed.
 #
 # Environment:
+#   THRIVE_MOCK_ENGINE_DIR   use (and keep) the engine in this directory
 #   THRIVE_MOCK_BASE_CACHE   cache directory for the base rootfs tarball
 #   THRIVE_MOCK_NO_CACHE=1   ignore (and refresh) the cached rootfs
 #   THRIVE_MOCK_TEST_PORT    port for the container (default 18080 if free)
 #   THRIVE_MOCK_KEEP=1       keep the temp dir and engine logs for debugging
 set -euo pipefail
 
+SCRIPT_NAME=test-container
 SCRIPT_START=$(date +%s)
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/container-lib.sh
+source "$ROOT_DIR/scripts/container-lib.sh"
 
-SUITE=bookworm
-BASE_TAG=thrive-mock-base:local
 IMAGE_TAG=thrive-audience-mock:test
 COMPOSE_IMAGE_TAG=thrive-audience-mock:compose-test
-CACHE_DIR=${THRIVE_MOCK_BASE_CACHE:-/var/cache/thrive-mock-base}
 TENANT=eu-west-2_AcmeCorp1
 SECRET=acme-api-secret-0001
 AUDIENCE=engineering
-DEFAULT_REGISTRY=https://registry.npmjs.org/
 COMPOSE_PROJECT=thrivemockctest
 
 WORK=""
-DOCKERD_PID=""
-HOST_LEFTOVERS=()
-BG_PID=""
+# This run's own engine unless one was named: then that engine is left running.
+OWN_ENGINE=0
+ENGINE_DIR=${THRIVE_MOCK_ENGINE_DIR:-}
 CONTAINER=""
 COMPOSE_UP=0
 COMPOSE_STATUS="not run"
 IMAGE_MB="?"
 BUILD_SECS="?"
-BASE_SECS="?"
-CURRENT_STEP="start"
-
-log() { printf '[test-container %4ss] %s\n' "$(( $(date +%s) - SCRIPT_START ))" "$*"; }
-step() { CURRENT_STEP=$*; log "== $*"; }
-fail() { log "FAIL: $*"; exit 1; }
-
-# bounded SECONDS COMMAND...: run a long step with a time limit, in the
-# background so that an INT/TERM sent to this script is handled at once.
-bounded() {
-  local secs=$1 rc=0
-  shift
-  timeout "$secs" "$@" &
-  BG_PID=$!
-  wait "$BG_PID" || rc=$?
-  BG_PID=""
-  return "$rc"
-}
+THRIVE_MOCK_BASE_SECS="?"
 
 # ---------------------------------------------------------------------------
 # cleanup: everything created by this run, bounded in time
 # ---------------------------------------------------------------------------
-# stop_pid PID TRIES: SIGTERM, then up to TRIES half-second waits; fails if the process is still there.
-stop_pid() {
-  local pid=$1 tries=$2 i
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < tries; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.5
-  done
-  ! kill -0 "$pid" 2>/dev/null
-}
-
 cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
   # A signal may arrive inside a step whose output goes to a log file.
   exec 1>&3 2>&4
-  if [[ -n $BG_PID ]] && kill -0 "$BG_PID" 2>/dev/null; then
+  if [[ -n $BG_PID ]] && alive "$BG_PID"; then
     stop_pid "$BG_PID" 20 || kill -KILL "$BG_PID" 2>/dev/null
   fi
-  if [[ $rc -ne 0 && -n $WORK && -S $WORK/docker.sock ]]; then
+  if [[ $rc -ne 0 && -n $ENGINE_DIR && -S $ENGINE_DIR/docker.sock ]]; then
     if [[ -n $CONTAINER ]]; then
       log "container logs ($CONTAINER):"
       timeout 10 docker logs --tail 40 "$CONTAINER" 2>&1 | sed 's/^/    /'
     fi
   fi
-  if [[ -n $WORK && -S $WORK/docker.sock ]]; then
+  if [[ -n $ENGINE_DIR && -S $ENGINE_DIR/docker.sock ]]; then
     if [[ $COMPOSE_UP -eq 1 ]]; then
       compose down --remove-orphans --volumes --timeout 10 >/dev/null 2>&1
     fi
     if [[ -n $CONTAINER ]]; then
       timeout 30 docker rm -f "$CONTAINER" >/dev/null 2>&1
     fi
-    local ids=()
-    mapfile -t ids < <(timeout 10 docker ps -aq 2>/dev/null)
-    [[ ${#ids[@]} -gt 0 ]] && timeout 30 docker rm -f "${ids[@]}" >/dev/null 2>&1
-    timeout 20 docker network prune -f >/dev/null 2>&1
-    timeout 60 docker rmi -f "$IMAGE_TAG" "$COMPOSE_IMAGE_TAG" "$BASE_TAG" >/dev/null 2>&1
-  fi
-  if [[ -n $DOCKERD_PID ]] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
-    if ! stop_pid "$DOCKERD_PID" 30; then
-      log "dockerd ($DOCKERD_PID) did not stop in 15 s; killing it"
-      kill -KILL "$DOCKERD_PID" 2>/dev/null
-      sleep 1
+    if [[ $OWN_ENGINE -eq 1 ]]; then
+      local ids=()
+      mapfile -t ids < <(timeout 10 docker ps -aq 2>/dev/null)
+      [[ ${#ids[@]} -gt 0 ]] && timeout 30 docker rm -f "${ids[@]}" >/dev/null 2>&1
+      timeout 20 docker network prune -f >/dev/null 2>&1
     fi
-    wait "$DOCKERD_PID" 2>/dev/null
+    timeout 60 docker rmi -f "$IMAGE_TAG" "$COMPOSE_IMAGE_TAG" >/dev/null 2>&1
   fi
-  # Paths the engine creates outside its data and exec roots, removed only
-  # when they did not exist before it started.
-  local p
-  for p in "${HOST_LEFTOVERS[@]}"; do
-    if [[ $p == /sys/fs/cgroup/* ]]; then
-      [[ -d $p ]] && find "$p" -depth -type d -exec rmdir {} + 2>/dev/null
-    else
-      rm -rf --one-file-system "$p"
-    fi
-  done
-  if [[ $rc -ne 0 && $CURRENT_STEP == *engine* && -f $WORK/dockerd.log ]]; then
-    log "dockerd log (last 30 lines):"
-    tail -n 30 "$WORK/dockerd.log" | sed 's/^/    /'
+  if [[ $OWN_ENGINE -eq 1 ]]; then
+    bash "$ROOT_DIR/scripts/container-setup.sh" --stop
   fi
   if [[ -n $WORK && -d $WORK ]]; then
-    # Unmount anything left below the work dir (deepest first) before removal.
-    local m
-    while read -r m; do
-      [[ -n $m ]] && umount -l "$m" 2>/dev/null
-    done < <(awk -v w="$WORK" 'index($2, w "/") == 1 { print $2 }' /proc/self/mounts | sort -r)
     if [[ ${THRIVE_MOCK_KEEP:-0} == 1 ]]; then
       log "kept $WORK"
     else
@@ -140,7 +94,7 @@ cleanup() {
   fi
   local total=$(( $(date +%s) - SCRIPT_START ))
   if [[ $rc -eq 0 ]]; then
-    echo "test-container: PASS image=$IMAGE_TAG size=${IMAGE_MB}MB base=${BASE_SECS}s build=${BUILD_SECS}s compose=$COMPOSE_STATUS total=${total}s"
+    echo "test-container: PASS image=$IMAGE_TAG size=${IMAGE_MB}MB base=${THRIVE_MOCK_BASE_SECS}s build=${BUILD_SECS}s compose=$COMPOSE_STATUS total=${total}s"
   else
     echo "test-container: FAIL at '$CURRENT_STEP' (exit $rc) total=${total}s"
   fi
@@ -155,217 +109,21 @@ trap 'exit 143' TERM
 [[ -f $ROOT_DIR/Dockerfile ]] || fail "no Dockerfile in $ROOT_DIR"
 
 # ---------------------------------------------------------------------------
-# packages
+# machine setup: tools, engine, base image
 # ---------------------------------------------------------------------------
-APT_UPDATED=0
-apt_install() {
-  export DEBIAN_FRONTEND=noninteractive
-  if [[ $APT_UPDATED -eq 0 ]]; then
-    timeout 300 apt-get update -qq || fail "apt-get update failed"
-    APT_UPDATED=1
-  fi
-  # Keep package scripts from starting system services (no system dockerd).
-  local made_policy=0
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    made_policy=1
-  fi
-  local rc=0
-  # Wait for another apt or dpkg run to finish instead of failing at once.
-  timeout 600 apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 "$@" >/dev/null || rc=$?
-  if [[ $made_policy -eq 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
-  [[ $rc -eq 0 ]] || fail "apt-get install $* failed ($rc)"
-}
-
-step "checking tools"
-need=()
-command -v dockerd >/dev/null || need+=(docker.io)
-command -v debootstrap >/dev/null || need+=(debootstrap debian-archive-keyring)
-# With AppArmor on in the kernel, dockerd needs apparmor_parser to load the
-# docker-default profile, else every container fails to start.
-if [[ $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) == Y* ]] && ! command -v apparmor_parser >/dev/null; then
-  need+=(apparmor)
-fi
-command -v curl >/dev/null || need+=(curl)
-command -v node >/dev/null || fail "node is not installed on this machine (it is copied into the base image)"
-command -v npm >/dev/null || fail "npm is not installed on this machine (it is copied into the base image)"
-if [[ ${#need[@]} -gt 0 ]]; then
-  log "installing from apt: ${need[*]}"
-  apt_install "${need[@]}"
-fi
-# Prefer the client that ships with the engine we start (docker.io's).
-if [[ -x /usr/bin/docker ]]; then DOCKER_BIN=/usr/bin/docker; else DOCKER_BIN=$(command -v docker || true); fi
-[[ -n $DOCKER_BIN ]] || fail "no docker client"
-log "dockerd: $(dockerd --version)"
-log "client:  $("$DOCKER_BIN" --version)"
-
-# ---------------------------------------------------------------------------
-# private Docker engine
-# ---------------------------------------------------------------------------
-step "starting a private Docker engine"
+step "machine setup"
 WORK=$(mktemp -d /tmp/tmct.XXXXXX)
 chmod 711 "$WORK"
-mkdir -p "$WORK/data" "$WORK/exec" "$WORK/bin"
-ln -s "$DOCKER_BIN" "$WORK/bin/docker"
-export PATH="$WORK/bin:$PATH"
-echo '{}' >"$WORK/daemon.json"
-export DOCKER_HOST="unix://$WORK/docker.sock"
-# BuildKit builds the two stages in parallel. docker.io's client has it built
-# in; a newer client needs the buildx plugin for it, else use the classic builder.
-if [[ $DOCKER_BIN == /usr/bin/docker ]] || "$DOCKER_BIN" buildx version >/dev/null 2>&1; then
-  export DOCKER_BUILDKIT=1
-else
-  export DOCKER_BUILDKIT=0
+if [[ -z $ENGINE_DIR ]]; then
+  ENGINE_DIR=$WORK/engine
+  OWN_ENGINE=1
 fi
-unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
-
-dockerd_args=(
-  --config-file "$WORK/daemon.json"
-  --storage-driver=overlay2
-  --iptables=false
-  --ip-masq=false
-  --bridge=none
-  --data-root "$WORK/data"
-  --exec-root "$WORK/exec"
-  -H "unix://$WORK/docker.sock"
-  --pidfile "$WORK/docker.pid"
-)
-# Keep our containers apart from any other engine sharing a system containerd.
-if dockerd --help 2>/dev/null | grep -q -- '--containerd-namespace'; then
-  dockerd_args+=(--containerd-namespace thrive-mock-test --containerd-plugins-namespace thrive-mock-test-plugins)
-fi
-# dockerd, its containerd, runc and BuildKit create these whatever the roots
-# are: note the ones that do not exist yet so that cleanup removes them.
-candidates=(/etc/docker/key.json /etc/docker /run/docker /run/containerd /run/runc /sys/fs/cgroup/docker)
-if [[ ! -e /sys/fs/cgroup/cgroup.controllers ]]; then # cgroup v1: one tree per controller
-  for c in /sys/fs/cgroup/*/; do candidates+=("${c}docker"); done
-fi
-for p in "${candidates[@]}"; do
-  if [[ ! -e $p ]]; then HOST_LEFTOVERS+=("$p"); fi
-done
-dockerd "${dockerd_args[@]}" >"$WORK/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-log "dockerd pid $DOCKERD_PID, socket $WORK/docker.sock"
-for ((i = 0; i < 60; i++)); do
-  kill -0 "$DOCKERD_PID" 2>/dev/null || fail "dockerd exited during start-up"
-  if [[ -S $WORK/docker.sock ]] && timeout 5 docker version >/dev/null 2>&1; then break; fi
-  sleep 1
-done
-timeout 5 docker version >/dev/null 2>&1 || fail "dockerd not ready after 60 s"
-log "engine ready: $(docker info -f 'server {{.ServerVersion}}, storage {{.Driver}}, cgroup {{.CgroupDriver}}')"
+export THRIVE_MOCK_ENGINE_DIR=$ENGINE_DIR
+bounded 1500 bash "$ROOT_DIR/scripts/container-setup.sh" || fail "machine setup failed"
+# shellcheck disable=SC1091
+source "$ENGINE_DIR/env"
+BASE_TAG=$THRIVE_MOCK_BASE_TAG
 NETWORKS_BEFORE=$(docker network ls -q --no-trunc | sort)
-
-# ---------------------------------------------------------------------------
-# base image: debootstrap minbase + this machine's node, npm and CA bundle
-# ---------------------------------------------------------------------------
-debian_mirror() {
-  local f uri
-  # deb822 .sources files: first URIs whose stanza lists the suite.
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    uri=$(awk -v s="$SUITE" '
-      /^[[:space:]]*$/ { if (u != "" && hit) { print u; exit } u = ""; hit = 0; next }
-      tolower($1) == "uris:" { u = $2 }
-      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == s) hit = 1 }
-      END { if (u != "" && hit) print u }' "$f" | head -n1)
-    if [[ -n $uri ]]; then echo "$uri"; return; fi
-  done
-  # One-line format.
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f $f ]] || continue
-    uri=$(awk -v s="$SUITE" '$1 == "deb" {
-        i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-        if ($(i + 1) == s) { print $i; exit } }' "$f")
-    if [[ -n $uri ]]; then echo "$uri"; return; fi
-  done
-  echo "http://deb.debian.org/debian"
-}
-
-step "building base image $BASE_TAG"
-base_start=$(date +%s)
-ARCH=$(dpkg --print-architecture)
-CACHE_TAR=$CACHE_DIR/rootfs-$SUITE-minbase-$ARCH.tar
-ROOTFS=$WORK/rootfs
-mkdir -p "$ROOTFS"
-if [[ -f $CACHE_TAR && ${THRIVE_MOCK_NO_CACHE:-0} != 1 ]]; then
-  log "using cached rootfs $CACHE_TAR"
-  tar -C "$ROOTFS" --numeric-owner -xpf "$CACHE_TAR"
-else
-  MIRROR=$(debian_mirror)
-  log "debootstrap --variant=minbase $SUITE from $MIRROR (this takes a while)"
-  ds_start=$(date +%s)
-  if ! bounded 480 debootstrap --variant=minbase --arch="$ARCH" "$SUITE" "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1; then
-    tail -n 20 "$WORK/debootstrap.log" | sed 's/^/    /'
-    fail "debootstrap failed"
-  fi
-  log "debootstrap took $(( $(date +%s) - ds_start ))s"
-  # debootstrap unmounts what it mounted, but make sure before archiving.
-  while read -r m; do umount -l "$m" 2>/dev/null || true; done \
-    < <(awk -v w="$ROOTFS" 'index($2, w "/") == 1 { print $2 }' /proc/self/mounts | sort -r)
-  # Trim like Debian's slim images: no apt lists, caches, docs, man pages, locales.
-  rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/* "$ROOTFS"/var/cache/debconf/*-old \
-    "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/* "$ROOTFS"/usr/share/locale/* \
-    "$ROOTFS"/var/log/* "$ROOTFS"/tmp/* "$ROOTFS"/var/tmp/* "$ROOTFS"/debootstrap
-  find "$ROOTFS/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete 2>/dev/null || true
-  find "$ROOTFS/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
-  rm -f "$ROOTFS/etc/resolv.conf" "$ROOTFS/etc/hostname" "$ROOTFS/etc/machine-id"
-  : >"$ROOTFS/etc/machine-id"
-  if mkdir -p "$CACHE_DIR" 2>/dev/null; then
-    if tar -C "$ROOTFS" --numeric-owner -cf "$CACHE_TAR.tmp.$$" . && mv -f "$CACHE_TAR.tmp.$$" "$CACHE_TAR"; then
-      log "cached rootfs in $CACHE_TAR ($(du -m "$CACHE_TAR" | cut -f1) MB)"
-    else
-      rm -f "$CACHE_TAR.tmp.$$"
-      log "could not write the cache (continuing)"
-    fi
-  fi
-fi
-
-NODE_BIN=$(readlink -f "$(command -v node)")
-NPM_DIR=$(readlink -f "$(command -v npm)")
-NPM_DIR=${NPM_DIR%/bin/npm-cli.js}
-if [[ ! -f $NPM_DIR/package.json ]]; then
-  NPM_DIR=$(dirname "$(dirname "$NODE_BIN")")/lib/node_modules/npm
-fi
-[[ -f $NPM_DIR/bin/npm-cli.js ]] || fail "cannot find npm's install directory"
-NODE_VERSION=$("$NODE_BIN" --version)
-log "adding node $NODE_VERSION ($NODE_BIN) and npm $(npm --version) ($NPM_DIR)"
-install -D -m 755 "$NODE_BIN" "$ROOTFS/usr/local/bin/node"
-mkdir -p "$ROOTFS/usr/local/lib/node_modules"
-cp -a "$NPM_DIR" "$ROOTFS/usr/local/lib/node_modules/npm"
-ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$ROOTFS/usr/local/bin/npm"
-ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$ROOTFS/usr/local/bin/npx"
-
-CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
-[[ -f $CA_BUNDLE ]] || fail "no system CA bundle at $CA_BUNDLE"
-install -D -m 644 "$CA_BUNDLE" "$ROOTFS/etc/ssl/certs/ca-certificates.crt"
-
-# npm's global config inside the image (<prefix>/etc/npmrc): mirror the host's
-# registry and proxy settings when they differ from npm's defaults.
-HOST_REGISTRY=$(npm config get registry 2>/dev/null || echo "$DEFAULT_REGISTRY")
-mkdir -p "$ROOTFS/usr/local/etc"
-{
-  echo "fund=false"
-  echo "update-notifier=false"
-  if [[ $HOST_REGISTRY != "$DEFAULT_REGISTRY" ]]; then echo "registry=$HOST_REGISTRY"; fi
-  for key in proxy https-proxy noproxy; do
-    val=$(npm config get "$key" 2>/dev/null || true)
-    if [[ -n $val && $val != null && $val != undefined ]]; then echo "$key=$val"; fi
-  done
-} >"$ROOTFS/usr/local/etc/npmrc"
-log "npm registry in base image: $HOST_REGISTRY"
-
-tar -C "$ROOTFS" --numeric-owner -c . | docker import \
-  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
-  --change "ENV NODE_VERSION=${NODE_VERSION#v}" \
-  --change 'CMD ["node"]' \
-  - "$BASE_TAG" >/dev/null
-rm -rf --one-file-system "$ROOTFS"
-docker run --rm --network host "$BASE_TAG" sh -c 'node --version && npm --version' >/dev/null \
-  || fail "node/npm do not run in $BASE_TAG"
-BASE_SECS=$(( $(date +%s) - base_start ))
-log "base image ready in ${BASE_SECS}s ($(( $(docker image inspect -f '{{.Size}}' "$BASE_TAG") / 1000000 )) MB)"
 
 # ---------------------------------------------------------------------------
 # image build
@@ -535,18 +293,7 @@ COMPOSE_CMD=(env -C "$ROOT_DIR" "THRIVE_MOCK_IMAGE=$COMPOSE_IMAGE_TAG" "BASE_IMA
 compose() { timeout 180 "${COMPOSE_CMD[@]}" "${COMPOSE_FILES[@]}" "$@"; }
 
 step "docker-compose"
-if ! command -v docker-compose >/dev/null; then
-  cand=$(apt-cache policy docker-compose 2>/dev/null | awk '/Candidate:/ { print $2 }')
-  if [[ $APT_UPDATED -eq 0 && ( -z $cand || $cand == "(none)" ) ]]; then
-    timeout 300 apt-get update -qq || true
-    APT_UPDATED=1
-    cand=$(apt-cache policy docker-compose 2>/dev/null | awk '/Candidate:/ { print $2 }')
-  fi
-  if [[ -n $cand && $cand != "(none)" ]]; then
-    log "installing docker-compose $cand from apt"
-    apt_install docker-compose
-  fi
-fi
+# container-setup.sh installed docker-compose when apt has it.
 if ! command -v docker-compose >/dev/null; then
   COMPOSE_STATUS="skipped (no docker-compose package)"
   log "docker-compose is not available from apt: skipping the compose check"

@@ -4,6 +4,7 @@ import { Compile } from 'typebox/compile'
 import { CLOCK_RANGE, type MockClock } from '../clock.js'
 import { firstProblem, toJsonPath } from '../data-file.js'
 import { FaultRuleInput, RULE_LIMITS, type FaultEffect, type FaultRule } from '../schemas/faults.js'
+import { prng } from './prng.js'
 
 /** What a request looks like to a rule. */
 export interface FaultContext {
@@ -63,18 +64,6 @@ function decodePath (path: string): string {
     return decodeURIComponent(path)
   } catch {
     return path
-  }
-}
-
-/** mulberry32: small, fast and good enough to make seeded fault sequences repeatable. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
   }
 }
 
