@@ -1,12 +1,7 @@
 // Reset, shared by the control route and the library API.
 import type { FastifyInstance } from 'fastify'
 import { UnknownTenantError } from './errors.js'
-
-export interface ResetResult {
-  faultsRemoved: number
-  requestsRemoved: number
-  clockReset: boolean
-}
+import type { ResetResult } from './schemas/control.js'
 
 /**
  * One tenant's faults and journal, or (no tenant) everything: those, the shared clock and the data.
@@ -14,7 +9,7 @@ export interface ResetResult {
  */
 export function resetState (app: FastifyInstance, tenantId?: string): ResetResult {
   if (tenantId !== undefined && app.store.tenant(tenantId) === undefined) throw new UnknownTenantError(tenantId)
-  const result = { faultsRemoved: app.faults.clear(tenantId), requestsRemoved: app.journal.clear(tenantId), clockReset: tenantId === undefined }
+  const result: ResetResult = { faultsRemoved: app.faults.clear(tenantId), requestsRemoved: app.journal.clear(tenantId), clockReset: tenantId === undefined }
   // The clock and the data are shared by every tenant, so only a full reset may touch them.
   if (tenantId === undefined) {
     app.clock.reset()

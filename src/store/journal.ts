@@ -1,6 +1,7 @@
 // The request journal: a bounded ring per tenant and a small one for unauthenticated traffic, all under one byte
 // budget; it never holds a secret, an Authorization value or a raw query string.
 import { unescape } from 'node:querystring'
+import type { JournalEntry, JournalQuery, JournalQueryParams } from '../schemas/journal.js'
 
 /**
  * The path of a request URL. Logs keep only this: a query string can carry a token or a secret
@@ -33,38 +34,12 @@ const CREDENTIAL_NAME = /token|secret|passw|pwd|api[-_]?key|auth|credential|sign
 const CHUNK_BITS = 8
 const CHUNK = 1 << CHUNK_BITS
 
-export interface JournalRecord {
+/** What the server knows of a request when it ends; the journal derives its entry from this. */
+export type JournalRecord = Omit<JournalEntry, 'seq' | 'time' | 'path' | 'query' | 'truncated'> & {
   /** Request time, epoch ms by the mock clock. */
   time: number
-  method: string
   /** The raw URL; the journal keeps its path and a bounded, parsed copy of its query, never the URL itself. */
   url: string
-  tenantId: string | null
-  clientId: string | null
-  /** null when a transport fault left no status (reset, hang, empty). */
-  status: number | null
-  fault: string | null
-  transport: string | null
-  durationMs: number
-}
-
-/** A query string, parsed: a repeated parameter has every value, in order. */
-export type JournalQueryParams = Record<string, string | string[]>
-
-export interface JournalEntry extends Omit<JournalRecord, 'time' | 'url'> {
-  seq: number
-  time: string
-  path: string
-  query: JournalQueryParams
-  /** True when the path, the query or an id was cut to the journal's limits. */
-  truncated: boolean
-}
-
-export interface JournalQuery {
-  tenantId?: string
-  limit?: number
-  /** Only entries after this instant (ISO date-time). */
-  since?: string
 }
 
 export interface JournalOptions {
@@ -85,21 +60,8 @@ export interface JournalUsage {
   rings: number
 }
 
-interface Slot {
-  seq: number
-  time: number
-  method: string
-  path: string
-  query: JournalQueryParams | null
-  truncated: boolean
-  tenantId: string | null
-  clientId: string | null
-  status: number | null
-  fault: string | null
-  transport: string | null
-  durationMs: number
-  bytes: number
-}
+/** An entry as held: its time still a number, its query not yet copied out (null for none), and what it costs. */
+type Slot = Omit<JournalEntry, 'time' | 'query'> & { time: number, query: JournalQueryParams | null, bytes: number }
 
 /**
  * A copy that shares no memory with its source. V8 makes a slice of 13 characters or more a view that keeps the whole

@@ -1,5 +1,6 @@
 // The journal class: a ring per tenant and a small anonymous one, bounded query copies, and one byte budget over all of them.
 import t from 'tap'
+import { JournalEntry } from '../../src/schemas/journal.js'
 import { ANONYMOUS_RING_SIZE, JOURNAL_BYTE_BUDGET, JOURNAL_LIMITS, Journal, REDACTED, TRUNCATION_MARKER, type JournalRecord } from '../../src/store/journal.js'
 
 const A = 'eu-west-2_TestTenA1'
@@ -66,6 +67,15 @@ t.test('an entry keeps the path and the parsed query, never the raw query string
   t.equal(Object.getPrototypeOf(parsed?.query), null, 'a parameter named __proto__ is only a name')
   t.equal(parsed?.truncated, false)
   t.notOk(JSON.stringify(journal.list()).includes('page=2'), 'no raw query string anywhere')
+})
+
+t.test('a listed entry has exactly the fields of the JournalEntry schema, in its order, with nothing of the slot behind it', async (t) => {
+  // The library's requests() hands these out unserialised, so an extra field would reach callers that the route's
+  // serialiser hides (GET /__mock/requests).
+  const journal = new Journal(10)
+  journal.record(rec('/audiences/backend?page=2', A))
+  journal.record(rec('/nowhere', null))
+  for (const entry of journal.list()) t.strictSame(Object.keys(entry), Object.keys(JournalEntry.properties))
 })
 
 t.test('the value of a parameter named like a credential is redacted, not truncated (RFC 6750 §2.3, RFC 6749 §2.3.1)', async (t) => {

@@ -5,46 +5,18 @@ import { Type } from 'typebox'
 import { jsonParser, sendError } from '../../plugins/errors.js'
 import { resetState } from '../../reset.js'
 import { ErrorRef } from '../../schemas/common.js'
+import { Clock, ClockChange, Removed, ResetResult } from '../../schemas/control.js'
 import type { FaultLimitError } from '../../faults/engine.js'
 import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
+import { JournalEntry, JournalQuery } from '../../schemas/journal.js'
 import { secretsEqual } from '../../secrets.js'
-import { ANONYMOUS_RING_SIZE, JOURNAL_BYTE_BUDGET, JOURNAL_LIMITS, REDACTED, TRUNCATION_MARKER } from '../../store/journal.js'
+import { ANONYMOUS_RING_SIZE, JOURNAL_BYTE_BUDGET } from '../../store/journal.js'
 
 export const ADMIN_HEADER = 'x-mock-admin-token'
 
 const TenantQuery = Type.Object({
   tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Only this tenant' }))
 }, { additionalProperties: false })
-
-const JournalEntry = Type.Object({
-  seq: Type.Integer({ description: 'Increasing sequence number' }),
-  time: Type.String({ format: 'date-time' }),
-  method: Type.String(),
-  path: Type.String({ description: `Request path without the query, as sent (still percent-encoded); a path over ${JOURNAL_LIMITS.pathChars} characters is cut and ends with "${TRUNCATION_MARKER}"` }),
-  query: Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]), {
-    description: `The query string, parsed and decoded: name -> value, or every value of a repeated name. At most ${JOURNAL_LIMITS.queryParams} values, names of ${JOURNAL_LIMITS.queryNameChars} and values of ${JOURNAL_LIMITS.queryValueChars} characters (a cut one ends with "${TRUNCATION_MARKER}"); the value of a name that looks like a credential (token, secret, password, key, auth...) is "${REDACTED}". The raw query string is never kept.`
-  }),
-  truncated: Type.Boolean({ description: 'True when the path, the query or an id was cut to fit the limits above' }),
-  tenantId: Type.Union([Type.String(), Type.Null()]),
-  clientId: Type.Union([Type.String(), Type.Null()]),
-  status: Type.Union([Type.Integer(), Type.Null()], { description: 'null when a transport fault left no response' }),
-  fault: Type.Union([Type.String(), Type.Null()], { description: 'The rule id that fired, "prefer" for a Prefer header, or null' }),
-  transport: Type.Union([Type.String(), Type.Null()]),
-  durationMs: Type.Number()
-}, { additionalProperties: false })
-
-const Clock = Type.Object({
-  now: Type.String({ format: 'date-time', description: 'The mock\'s current time' }),
-  epochMs: Type.Integer(),
-  offsetMs: Type.Integer({ description: 'How far the mock clock is from real time' }),
-  real: Type.Boolean({ description: 'True when the clock follows real time' })
-}, { additionalProperties: false })
-
-const ClockChange = Type.Object({
-  advanceMs: Type.Optional(Type.Integer({ description: 'Move time forward (negative: back) by this much' })),
-  setTo: Type.Optional(Type.String({ format: 'date-time', description: 'Jump to this instant; time keeps running from there' })),
-  real: Type.Optional(Type.Literal(true, { description: 'Go back to real time' }))
-}, { additionalProperties: false, minProperties: 1, maxProperties: 1 })
 
 export const CSRF_MESSAGE = 'Control-plane writes must be sent with Content-Type: application/json. This guards against ' +
   'cross-site request forgery: a web page on another origin cannot send that content type without a CORS preflight, ' +
@@ -143,7 +115,7 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
 
   app.delete('/faults', {
     config,
-    schema: { operationId: 'clearFaults', summary: 'Disarm every rule, or one tenant\'s', tags, querystring: TenantQuery, response: { 200: Type.Object({ removed: Type.Integer() }), ...errors } }
+    schema: { operationId: 'clearFaults', summary: 'Disarm every rule, or one tenant\'s', tags, querystring: TenantQuery, response: { 200: Removed, ...errors } }
   }, async function clearFaults (request) {
     return { removed: faults.clear(request.query.tenantId) }
   })
@@ -155,11 +127,7 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
       summary: 'Recent requests, newest first',
       description: `The journal keeps the last JOURNAL_SIZE API and token requests of each tenant, and the last ${ANONYMOUS_RING_SIZE} requests with no known tenant, within a ${JOURNAL_BYTE_BUDGET / 1024 / 1024} MiB budget that drops the oldest entries first. It never holds an Authorization value, a secret or a raw query string.`,
       tags,
-      querystring: Type.Object({
-        tenantId: Type.Optional(Type.String({ minLength: 1 })),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-        since: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests after this instant' }))
-      }, { additionalProperties: false }),
+      querystring: JournalQuery,
       response: { 200: Type.Array(JournalEntry), ...errors }
     }
   }, async function listRequests (request) {
@@ -168,7 +136,7 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
 
   app.delete('/requests', {
     config,
-    schema: { operationId: 'clearRequests', summary: 'Forget journal entries, all or one tenant\'s', tags, querystring: TenantQuery, response: { 200: Type.Object({ removed: Type.Integer() }), ...errors } }
+    schema: { operationId: 'clearRequests', summary: 'Forget journal entries, all or one tenant\'s', tags, querystring: TenantQuery, response: { 200: Removed, ...errors } }
   }, async function clearRequests (request) {
     return { removed: journal.clear(request.query.tenantId) }
   })
@@ -182,13 +150,13 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
       summary: 'Clear fault rules and journal (one tenant\'s, or everything, clock included)',
       tags,
       body: Type.Object({ tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Reset only this tenant; omit it (send {}) to reset everything', examples: ['eu-west-2_AcmeCorp1'] })) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ faultsRemoved: Type.Integer(), requestsRemoved: Type.Integer(), clockReset: Type.Boolean() }), ...errors }
+      response: { 200: ResetResult, ...errors }
     }
   }, async function reset (request) {
     return resetState(fastify, request.body.tenantId)
   })
 
-  const clockState = () => {
+  const clockState = (): Clock => {
     const epochMs = Math.round(clock.now())
     return { now: new Date(epochMs).toISOString(), epochMs, offsetMs: Math.round(clock.offsetMs), real: clock.offsetMs === 0 }
   }
