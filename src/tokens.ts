@@ -3,6 +3,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID,
 import { createSigner, createVerifier, TokenError, type Algorithm } from 'fast-jwt'
 import type { MockClock } from './clock.js'
 import { ConfigError } from './config.js'
+import type { Jwk, Jwks } from './schemas/jwks.js'
 import type { Scope } from './schemas/oauth.js'
 
 const STRING_CLAIMS = ['client_id', 'tenant_id', 'scope', 'jti'] as const
@@ -21,8 +22,6 @@ export interface AccessClaims {
   exp: number
   jti: string
 }
-
-export interface Jwk { kty: string, kid: string, alg: string, use: 'sig', [k: string]: unknown }
 
 interface KeyMaterial {
   algorithm: Algorithm
@@ -154,7 +153,7 @@ export class TokenService {
   }
 
   /** Public keys for verifiers, as a JWKS; empty when tokens are HMAC-signed. */
-  jwks (): { keys: Jwk[] } {
+  jwks (): Jwks {
     return { keys: this.#jwk === null ? [] : [this.#jwk] }
   }
 }

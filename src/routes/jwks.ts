@@ -1,5 +1,6 @@
 // GET /.well-known/jwks.json: the public key that verifies access tokens (empty for HMAC keys).
 import type { FastifyInstance } from 'fastify'
+import { Jwks } from '../schemas/jwks.js'
 
 export default async function jwksRoute (fastify: FastifyInstance) {
   fastify.get('/.well-known/jwks.json', {
@@ -8,14 +9,7 @@ export default async function jwksRoute (fastify: FastifyInstance) {
       summary: 'Public keys for verifying access tokens',
       description: 'Holds the signing key when TOKEN_SIGNING_KEY is an asymmetric PEM key; empty when tokens are HMAC-signed.',
       tags: ['OAuth'],
-      response: {
-        200: {
-          type: 'object',
-          properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } },
-          required: ['keys'],
-          additionalProperties: false
-        }
-      }
+      response: { 200: Jwks }
     }
   }, async function jwks () {
     return fastify.tokens.jwks()

@@ -1,4 +1,5 @@
 // The published OpenAPI 3 document describes every route, and real responses of every route validate against it.
+import { generateKeyPairSync } from 'node:crypto'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import t from 'tap'
@@ -23,6 +24,8 @@ function routeOf (doc: Doc, method: string, url: string): [string, Operation] {
 t.test('real responses of every operation validate against /openapi.json, status by status', async (t) => {
   const app = await build(t)
   const admin = await build(t, { admin: { enabled: true, token: 'admin-token-1' } })
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } })
+  const rsa = await build(t, { token: { signingKey: privateKey } })
   const doc = (await app.inject({ url: '/openapi.json' })).json() as Doc
   t.equal(doc.openapi, '3.0.3')
   const ajv = new Ajv({ strict: false, allErrors: true })
@@ -64,6 +67,9 @@ t.test('real responses of every operation validate against /openapi.json, status
   for (const code of FAULT_STATUSES) await check(app, 'POST', tokenUrl, { headers: { prefer: `code=${code}` }, payload: { grant_type: 'client_credentials', client_id: 'a-reader', client_secret: 'a-reader-secret' } })
 
   await check(app, 'GET', '/.well-known/jwks.json')
+  // RFC 7517 §4: a published key keeps its key-type members (RFC 7518 §6.3.1: n and e for RSA) beside kty, kid, alg and use.
+  const jwks = (await check(rsa, 'GET', '/.well-known/jwks.json')).json() as { keys: Array<Record<string, unknown>> }
+  t.strictSame(Object.keys(jwks.keys[0] ?? {}).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use'], 'every member of the RSA public key, no private one')
   await check(app, 'GET', '/__mock/health')
   const rule = (await check(app, 'POST', '/__mock/faults', { payload: { match: { tenantId: TENANT_A.tenantId }, effect: { delayMs: 1 }, ttlMs: 60_000 } })).json() as { id: string }
   await check(app, 'POST', '/__mock/faults', { payload: { match: {}, effect: {} } })
