@@ -10,6 +10,7 @@ export const AudienceParent = Type.Object({
   reference: Type.String({ description: 'Reference of the parent structure' }),
   id: ObjectId
 }, { additionalProperties: false })
+export type AudienceParent = Static<typeof AudienceParent>
 
 export const Audience = Type.Object({
   id: ObjectId,
