@@ -27,9 +27,10 @@ declare module 'fastify' {
     applyFaults: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
     /**
      * For a route that authenticates in its handler (the token route): applies the faults of the tenant and client
-     * it has authenticated. Afterwards the handler stops if `reply.sent` is true.
+     * it has authenticated. Undefined when none can apply (no Prefer, no rule armed), so the common case costs no
+     * promise; otherwise the handler awaits it and stops if `reply.sent` is true.
      */
-    applyFaultsFor: (request: FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) => Promise<void>
+    applyFaultsFor: (request: FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) => Promise<void> | undefined
   }
   interface FastifyRequest {
     trace: RequestTrace | null
@@ -172,10 +173,10 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     applyFaultsAsync(request, reply).then(() => done(), done)
   })
 
-  fastify.decorate('applyFaultsFor', async function applyFaultsFor (request: FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) {
+  fastify.decorate('applyFaultsFor', function applyFaultsFor (request: FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) {
     request.trace = { tenantId: caller.tenantId, clientId: caller.clientId, fault: null, transport: null }
-    if (request.headers.prefer === undefined && !engine.armedFor(caller.tenantId)) return
-    await applyFaultsAsync(request, reply)
+    if (request.headers.prefer === undefined && !engine.armedFor(caller.tenantId)) return undefined
+    return applyFaultsAsync(request, reply)
   })
 
   async function applyFaultsAsync (request: FastifyRequest, reply: FastifyReply): Promise<void> {

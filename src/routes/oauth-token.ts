@@ -85,10 +85,13 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
 
   // RFC 6749 §3.1: parameters sent without a value are treated as if they were omitted. Form tools send them so:
   // the docs page's "Try it out" sends every optional field it shows, empty or not.
-  app.addHook('preValidation', async function omitEmptyParameters (request) {
+  // Callback style: every token request runs it, and it need not cost a promise.
+  app.addHook('preValidation', function omitEmptyParameters (request, _reply, done) {
     const body = request.body
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return
-    for (const [name, value] of Object.entries(body)) if (value === '') Reflect.deleteProperty(body, name)
+    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+      for (const [name, value] of Object.entries(body)) if (value === '') Reflect.deleteProperty(body, name)
+    }
+    done()
   })
 
   app.post('/oauth2/token/:tenantId', {
@@ -131,8 +134,11 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
     const allowed = authenticateClient(store, request.params.tenantId, credentials)
     // Faults (Prefer and rules) apply only once the client has proved who it is, and only to its own tenant:
     // a caller without the secret can neither fire nor use up another tenant's rules, and always gets the real 401.
-    await fastify.applyFaultsFor(request, reply, { tenantId: request.params.tenantId, clientId: credentials.clientId })
-    if (reply.sent) return reply
+    const faulted = fastify.applyFaultsFor(request, reply, { tenantId: request.params.tenantId, clientId: credentials.clientId })
+    if (faulted !== undefined) {
+      await faulted
+      if (reply.sent) return reply
+    }
     if (body.grant_type !== 'client_credentials') {
       throw new OAuthError('unsupported_grant_type', 'only grant_type=client_credentials is supported')
     }
