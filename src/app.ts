@@ -36,6 +36,12 @@ export function loggerOptions (config: Pick<Config, 'logLevel'>, extra: Record<s
 export interface BuildOptions {
   /** A pino logger configuration or destination; by default the level from config, to stdout. */
   logger?: FastifyServerOptions['logger']
+  /**
+   * When route validators and serializers are compiled. 'lazy' (default): on a route's first request, for a fast
+   * start-up. 'eager': Fastify's own compilers, every route's before buildApp returns, so a schema that cannot be
+   * compiled (a $ref to a shared schema nobody added) rejects the build instead of failing a request with a 500.
+   */
+  compileSchemas?: 'lazy' | 'eager'
 }
 
 /** Header and body limits chosen so oversized input is a clean 4xx, never memory pressure. */
@@ -69,8 +75,9 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
     // meta-schema took longer than compiling the first route. The route schemas are fixed, and a test checks them
     // all against it (test/lazy-compilers.test.ts).
     ajv: { customOptions: { removeAdditional: false, validateSchema: false } },
-    // Validators and serializers are compiled on a route's first request, not at start-up (see lazy-compilers.ts).
-    schemaController: { compilersFactory: { buildValidator: lazyValidators(), buildSerializer: lazySerializers() } },
+    // Validators and serializers are compiled on a route's first request, not at start-up (see lazy-compilers.ts),
+    // unless asked for eagerly: then Fastify's own compilers do it in ready().
+    schemaController: options.compileSchemas === 'eager' ? {} : { compilersFactory: { buildValidator: lazyValidators(), buildSerializer: lazySerializers() } },
     // The journal plugin logs one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors,
@@ -106,5 +113,15 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoute, { prefix: '/__mock', generated: config.generate })
   if (config.admin.enabled) await app.register(controlRoutes, { prefix: '/__mock', adminToken: config.admin.token })
 
+  // Fastify compiles route schemas in ready(), so an eager build returns a ready app, to which no route can be added.
+  // On failure it is closed here: the caller never gets it.
+  if (options.compileSchemas === 'eager') {
+    try {
+      await app.ready()
+    } catch (err) {
+      await app.close()
+      throw err
+    }
+  }
   return app
 }

@@ -64,8 +64,12 @@ export function testConfig (overrides: ConfigOverrides = {}): Config {
   return defaultConfig({ fixtures: [{ name: 'inline-fixture', data: FIXTURE }], ...overrides })
 }
 
+/**
+ * Schemas compiled eagerly unless `options` says otherwise: a schema that cannot compile fails the build. An eager
+ * app is ready, so a test that adds its own route builds a lazy one.
+ */
 export async function build (t: Teardown, overrides: ConfigOverrides = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = await buildApp(testConfig(overrides), options)
+  const app = await buildApp(testConfig(overrides), { compileSchemas: 'eager', ...options })
   t.teardown(() => app.close())
   return app
 }

@@ -1,9 +1,26 @@
 // Route validators and serializers are compiled on first use, and the schemas they come from are checked here
 // against the JSON Schema meta-schema, since the server skips that check when it compiles them (src/app.ts).
+// Tests compile them eagerly instead, so that a schema that cannot compile fails the build, not a request.
 import { Ajv } from 'ajv'
-import t from 'tap'
+import type { FastifyInstance, RouteOptions } from 'fastify'
+import t, { type Test } from 'tap'
+import type * as AppModule from '../src/app.js'
+import type * as IndexModule from '../src/index.js'
 import { lazySerializers, lazyValidators } from '../src/lazy-compilers.js'
-import { BASIC_A, build } from './helpers.js'
+import { BASIC_A, build, testConfig } from './helpers.js'
+
+/** A route that refers to a shared schema nobody added, as when a new route forgets its addSchema. */
+const MISSING_REPLY: RouteOptions = { method: 'GET', url: '/unresolved', schema: { response: { 200: { $ref: 'NoSuchReply#' } } }, handler: async () => ({}) }
+const MISSING_BODY: RouteOptions = { method: 'POST', url: '/unresolved', schema: { body: { $ref: 'NoSuchBody#' } }, handler: async () => ({}) }
+
+/** src/app.js loaded afresh, with the JWKS route module swapped for one that registers `route`. */
+async function appWith (t: Test, route: RouteOptions): Promise<typeof AppModule> {
+  return await t.mockImport<typeof AppModule>('../src/app.js', {
+    '../src/routes/jwks.js': { default: async (app: FastifyInstance) => { app.route(route) } }
+  })
+}
+
+const INTERNAL_ERROR = { status: 500, error: 'Internal Server Error', message: 'The mock server hit an unexpected error; the details are in its log' }
 
 /** Every `schema` object under the document's paths, and every component schema, with where it was found. */
 function schemasIn (doc: { paths: object, components: { schemas: Record<string, object> } }): Array<[string, object]> {
@@ -73,12 +90,52 @@ t.test('a lazy serializer compiles its schema on its first reply, once', async (
   t.equal(compiles, 1, 'compiled exactly once')
 })
 
-t.test('over HTTP, validation and serialization work from the first request (RFC 9110 §15.5.1 400 on a bad body)', async (t) => {
-  const app = await build(t, { admin: { enabled: true, token: 'admin-token-1' } })
+t.test('over HTTP, lazy validation and serialization work from the first request (RFC 9110 §15.5.1 400 on a bad body)', async (t) => {
+  const app = await build(t, { admin: { enabled: true, token: 'admin-token-1' } }, { compileSchemas: 'lazy' })
   const bad = await app.inject({ method: 'POST', url: '/__mock/faults', headers: { 'x-mock-admin-token': 'admin-token-1' }, payload: { match: { tenantId: 7 }, effect: {} } })
   t.equal(bad.statusCode, 400)
   t.match(bad.json(), { status: 400, error: 'Bad Request', message: /tenantId/ })
   const read = await app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization: BASIC_A } })
   t.equal(read.statusCode, 200)
   t.equal(read.headers['content-type'], 'application/json; charset=utf-8')
+})
+
+// Fastify compiles route schemas in ready() (Fastify docs, Validation-and-Serialization).
+t.test('compiled eagerly, a reply schema that $refs a shared schema nobody added makes buildApp reject naming the route and the schema', async (t) => {
+  const { buildApp } = await appWith(t, MISSING_REPLY)
+  await t.rejects(buildApp(testConfig(), { compileSchemas: 'eager' }), {
+    code: 'FST_ERR_SCH_SERIALIZATION_BUILD',
+    message: 'Failed building the serialization schema for GET: /unresolved, due to error Cannot resolve ref "NoSuchReply#". Schema with id "NoSuchReply" is not found.'
+  })
+})
+
+t.test('compiled eagerly, a body schema that $refs a shared schema nobody added makes buildApp reject naming the route and the schema', async (t) => {
+  const { buildApp } = await appWith(t, MISSING_BODY)
+  await t.rejects(buildApp(testConfig(), { compileSchemas: 'eager' }), {
+    code: 'FST_ERR_SCH_VALIDATION_BUILD',
+    message: /^Failed building the validation schema for POST: \/unresolved, due to error can't resolve reference NoSuchBody# /
+  })
+})
+
+t.test('buildApp compiles lazily by default: the same routes build and only their first request fails, a 500 in the documented shape (thrive-api.md B.4)', async (t) => {
+  for (const route of [MISSING_REPLY, MISSING_BODY]) {
+    const { buildApp } = await appWith(t, route)
+    const app = await buildApp(testConfig({ logLevel: 'silent' }))
+    t.teardown(() => app.close())
+    await app.ready()
+    const res = await app.inject({ method: route.method as 'GET' | 'POST', url: '/unresolved', payload: route.method === 'POST' ? {} : undefined })
+    t.equal(res.statusCode, 500, `${String(route.method)}: first request`)
+    t.match(res.headers['content-type'], /^application\/json/)
+    t.same(res.json(), INTERNAL_ERROR)
+  }
+})
+
+t.test('startMockServer compiles lazily: it starts with such a route, which fails only when first called over HTTP', async (t) => {
+  const { startMockServer } = await t.mockImport<typeof IndexModule>('../src/index.js', { '../src/app.js': await appWith(t, MISSING_REPLY) })
+  const server = await startMockServer()
+  t.teardown(() => server.close())
+  const res = await fetch(`${server.url}/unresolved`)
+  t.equal(res.status, 500)
+  t.match(res.headers.get('content-type'), /^application\/json/)
+  t.same(await res.json(), INTERNAL_ERROR)
 })
