@@ -21,7 +21,8 @@ export async function startCli (args: string[], env: Record<string, string> = {}
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`CLI did not start:\n${out}`)), 20_000)
+    // A CLI that never says it listens is stopped, so a failed start leaves no process behind.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`CLI did not start:\n${out}`)) }, 20_000)
     const check = () => {
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
       if (m?.[1] !== undefined) { clearTimeout(timer); resolve(m[1]) }
