@@ -1,6 +1,6 @@
 // Per-app in-memory state: tenants, their clients and audiences, indexed for O(1) lookup.
 import type { Audience } from '../schemas/audience.js'
-import type { ClientSeed, Seed, TenantSeed } from './load-fixtures.js'
+import type { AudienceSeed, ClientSeed, Seed, TenantSeed } from './load-fixtures.js'
 
 export interface Tenant {
   readonly tenantId: string
@@ -9,14 +9,14 @@ export interface Tenant {
 }
 
 interface TenantState extends Tenant {
-  byId: Map<string, Audience>
-  byReference: Map<string, Audience>
+  byId: Map<string, AudienceSeed>
+  byReference: Map<string, AudienceSeed>
 }
 
 // Written out field by field because it runs on every GET: a loop over the schema's keys or a structuredClone costs
 // tens to hundreds of times more. Typed by the schema, so a field added or dropped there fails to compile here, and
 // the store's test compares what it returns with the schema's properties.
-function copyAudience (a: Audience): Audience {
+function copyAudience (a: AudienceSeed, parent: AudienceSeed | undefined): Audience {
   return {
     id: a.id,
     name: a.name,
@@ -24,15 +24,15 @@ function copyAudience (a: Audience): Audience {
     apiControlled: a.apiControlled,
     category: a.category,
     type: a.type,
-    parent: a.parent === null ? null : { name: a.parent.name, reference: a.parent.reference, id: a.parent.id },
+    parent: parent === undefined ? null : { name: parent.name, reference: parent.reference, id: parent.id },
     createdAt: a.createdAt,
     updatedAt: a.updatedAt
   }
 }
 
 function buildTenant (seed: TenantSeed): TenantState {
-  const byId = new Map<string, Audience>()
-  const byReference = new Map<string, Audience>()
+  const byId = new Map<string, AudienceSeed>()
+  const byReference = new Map<string, AudienceSeed>()
   // The seed's audiences are indexed as they are, not copied: the seed is built for this store and nothing else
   // holds it, and nothing here writes to them (reads copy out). A copy per audience doubled start-up work and
   // memory for large generated tenants.
@@ -67,7 +67,7 @@ export class AudienceStore {
     const tenant = this.#tenants.get(tenantId)
     if (tenant === undefined) return undefined
     const found = tenant.byId.get(idOrReference) ?? tenant.byReference.get(idOrReference)
-    return found === undefined ? undefined : copyAudience(found)
+    return found === undefined ? undefined : copyAudience(found, found.parentId === null ? undefined : tenant.byId.get(found.parentId))
   }
 
   /** The id of the audience an id or reference names, without copying it (for fault matching). */

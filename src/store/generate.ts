@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import type { Faker } from '@faker-js/faker'
 // The English entry point loads several times faster than the package root, which pulls in every locale.
 import { faker as englishFaker } from '@faker-js/faker/locale/en'
-import type { Audience } from '../schemas/audience.js'
+import type { AudienceSeed } from './load-fixtures.js'
 
 export interface GenerateOptions {
   tenantId: string
@@ -97,10 +97,10 @@ function slugify (name: string): string {
  * 2–12 children named like teams, offices or roles (the last structure may have fewer). The same tenant
  * and seed always give identical output; another tenant or seed gives different data.
  */
-export function generateAudiences (options: GenerateOptions): Audience[] {
+export function generateAudiences (options: GenerateOptions): AudienceSeed[] {
   const { tenantId, count, seed } = options
   if (!Number.isSafeInteger(count) || count < 0 || count > MAX_COUNT) throw new RangeError(`count must be an integer from 0 to ${MAX_COUNT}, got ${count}`)
-  const audiences: Audience[] = []
+  const audiences: AudienceSeed[] = []
   if (count === 0) return audiences
   const takenIds = options.takenIds ?? new Set<string>()
   const takenReferences = options.takenReferences ?? new Set<string>()
@@ -177,14 +177,14 @@ export function generateAudiences (options: GenerateOptions): Audience[] {
     const apiControlled = random() >= 0.12
     const structureCreated = START + Math.floor(random() * (END - START - CHILD_WINDOW_MS))
     const structureCreatedAt = writeTimestamp(timestampText, structureCreated)
-    const structure: Audience = {
+    const structure: AudienceSeed = {
       id: nextId(structureCreated),
       name,
       reference: nextReference(slugOf(name)),
       apiControlled,
       category: 'structure',
       type: 'manual',
-      parent: null,
+      parentId: null,
       createdAt: structureCreatedAt,
       updatedAt: iso(updatedAfter(structureCreated), structureCreated, structureCreatedAt)
     }
@@ -204,7 +204,7 @@ export function generateAudiences (options: GenerateOptions): Audience[] {
         apiControlled,
         category: 'audience',
         type: !apiControlled && random() < 0.4 ? 'smart' : 'manual',
-        parent: { name: structure.name, reference: structure.reference, id: structure.id },
+        parentId: structure.id,
         createdAt: childCreatedAt,
         updatedAt: iso(updatedAfter(childCreated), childCreated, childCreatedAt)
       })

@@ -6,6 +6,7 @@ import { Compile } from 'typebox/compile'
 import { DataFileError, readJsonFile, validateDocument } from '../data-file.js'
 import { FixtureFile, type AudienceFixture, type StructureFixture } from '../schemas/fixtures.js'
 import type { Audience } from '../schemas/audience.js'
+import type { ManagerPermissions, User } from '../schemas/members.js'
 import type { Scope } from '../schemas/oauth.js'
 
 /** A fixture given as a file path, or inline (from the library API) with a name for messages. */
@@ -17,11 +18,28 @@ export interface ClientSeed {
   scopes: Scope[]
 }
 
+/** A manager as stored: the user and the output permissions (UI-only flags false unless a fixture set them). */
+export interface ManagerSeed {
+  userId: string
+  permissions: ManagerPermissions
+}
+
+/**
+ * An audience as stored: the parent by id only (its name and reference are read from the parent when served),
+ * members as user ids in the order added. Both lists are absent when empty, which most generated audiences are.
+ */
+export interface AudienceSeed extends Omit<Audience, 'parent'> {
+  parentId: string | null
+  members?: string[]
+  managers?: ManagerSeed[]
+}
+
 export interface TenantSeed {
   tenantId: string
   apiSecret: string
   clients: ClientSeed[]
-  audiences: Audience[]
+  users: User[]
+  audiences: AudienceSeed[]
   source: string
 }
 
@@ -70,8 +88,8 @@ function toIso (ctx: ResolveContext, field: string, value: string): string {
 function resolveAudience (
   ctx: ResolveContext,
   fixture: AudienceFixture | StructureFixture,
-  parent: Audience | null
-): Audience {
+  parent: AudienceSeed | null
+): AudienceSeed {
   const id = fixture.id ?? deriveId(ctx.tenantId, ...(parent === null ? [] : [parent.reference]), fixture.reference)
   const createdAt = fixture.createdAt === undefined ? deriveTimestamp(id) : toIso(ctx, 'createdAt', fixture.createdAt)
   const updatedAt = fixture.updatedAt === undefined ? createdAt : toIso(ctx, 'updatedAt', fixture.updatedAt)
@@ -96,7 +114,7 @@ function resolveAudience (
     apiControlled,
     category: parent === null ? 'structure' : 'audience',
     type,
-    parent: parent === null ? null : { name: parent.name, reference: parent.reference, id: parent.id },
+    parentId: parent === null ? null : parent.id,
     createdAt,
     updatedAt
   }
@@ -168,7 +186,7 @@ export function loadFixtures (sources: FixtureSource[]): Seed {
           return { clientId: client.clientId, clientSecret: client.clientSecret, scopes: [...client.scopes] }
         })
         const ctx: ResolveContext = { source: name, tenantId: tenant.tenantId, path: '', ids: new Map(), references: new Map() }
-        const audiences: Audience[] = []
+        const audiences: AudienceSeed[] = []
         tenant.structures.forEach((structure, s) => {
           ctx.path = `${tenantPath}.structures[${s}]`
           const resolved = resolveAudience(ctx, structure, null)
@@ -178,7 +196,7 @@ export function loadFixtures (sources: FixtureSource[]): Seed {
             audiences.push(resolveAudience(ctx, child, resolved))
           })
         })
-        tenants.set(tenant.tenantId, { tenantId: tenant.tenantId, apiSecret: tenant.apiSecret, clients, audiences, source: name })
+        tenants.set(tenant.tenantId, { tenantId: tenant.tenantId, apiSecret: tenant.apiSecret, clients, users: [], audiences, source: name })
       })
     }
   }

@@ -15,7 +15,7 @@ export async function buildSeed (config: Pick<Config, 'fixtures' | 'generate' | 
   // Faker is loaded only when generating, so a plain start does not pay for it.
   const { generateAudiences } = await import('./generate.js')
   if (seed.tenants.length === 0) {
-    seed.tenants.push({ ...GENERATED_TENANT, clients: GENERATED_TENANT.clients.map((c) => ({ ...c, scopes: [...c.scopes] })), audiences: [], source: 'generated' })
+    seed.tenants.push({ ...GENERATED_TENANT, clients: GENERATED_TENANT.clients.map((c) => ({ ...c, scopes: [...c.scopes] })), users: [], audiences: [], source: 'generated' })
   }
   for (const tenant of seed.tenants) {
     const generated = generateAudiences({

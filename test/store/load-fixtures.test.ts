@@ -43,7 +43,7 @@ t.test('the bundled fixtures load: two tenants, structures with children, a smar
   const all = seed.tenants.flatMap((x) => x.audiences)
   t.ok(all.some((a) => a.type === 'smart'))
   t.ok(all.some((a) => !a.apiControlled))
-  t.ok(all.some((a) => a.category === 'audience' && a.parent !== null))
+  t.ok(all.some((a) => a.category === 'audience' && a.parentId !== null))
 })
 
 t.test('several files in a directory are merged, in name order', async (t) => {
@@ -130,8 +130,8 @@ t.test('missing ids and timestamps are derived deterministically: same fixtures,
   t.match(structure?.id, /^[0-9a-f]{24}$/)
   t.match(structure?.createdAt, /^2024-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   t.equal(structure?.updatedAt, structure?.createdAt)
-  t.same(structure?.parent, null)
-  t.same(child?.parent, { name: 'Tech', reference: 'tech', id: structure?.id })
+  t.equal(structure?.parentId, null)
+  t.equal(child?.parentId, structure?.id)
   t.equal(structure?.apiControlled, true)
   t.equal(structure?.type, 'manual')
 })
