@@ -5,12 +5,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { validateConfig, type Config } from './config.js'
 import { buildSeed } from './store/seed.js'
 import authentication from './plugins/authentication.js'
+import cache from './plugins/cache.js'
+import context from './plugins/context.js'
 import clock from './plugins/clock.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import faults from './plugins/faults.js'
 import journal from './plugins/journal.js'
 import openapi from './plugins/openapi.js'
-import store from './plugins/store.js'
+import store, { type StoreFactory } from './plugins/store.js'
 import tokens from './plugins/tokens.js'
 import audienceRoutes from './routes/audiences.js'
 import jwksRoute from './routes/jwks.js'
@@ -42,6 +44,8 @@ export interface BuildOptions {
    * compiled (a $ref to a shared schema nobody added) rejects the build instead of failing a request with a 500.
    */
   compileSchemas?: 'lazy' | 'eager'
+  /** Another implementation of the state interface; by default the in-memory store. */
+  createStore?: StoreFactory
 }
 
 /** Header and body limits chosen so oversized input is a clean 4xx, never memory pressure. */
@@ -91,9 +95,12 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
   app.addSchema(FaultRuleInput)
   app.addSchema(FaultRule)
 
+  // The request context first: every later hook reads or fills it.
+  await app.register(context)
   await app.register(errors)
   await app.register(clock)
-  await app.register(store, { seed })
+  await app.register(store, { seed, createStore: options.createStore })
+  await app.register(cache)
   await app.register(tokens, { token: config.token })
   await app.register(journal, { size: config.journalSize })
   await app.register(faults, { faultsFile: config.faultsFile })

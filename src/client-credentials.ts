@@ -1,9 +1,8 @@
 // The client credentials grant (RFC 6749 §4.4): who the client is and what it may have, shared by the token
 // route and the library's getToken.
 import { OAuthError } from './oauth-errors.js'
-import { SCOPES, type Scope, type TokenResponse } from './schemas/oauth.js'
-import { secretsEqual } from './secrets.js'
-import type { AudienceStore } from './store/audience-store.js'
+import type { Scope, TokenResponse } from './schemas/oauth.js'
+import type { Store } from './store/store.js'
 import type { TokenService } from './tokens.js'
 
 export interface ClientCredentials {
@@ -11,20 +10,13 @@ export interface ClientCredentials {
   clientSecret: string
 }
 
-// Compared against when the client is unknown, so an unknown client and a wrong secret take the same time.
-const DECOY = 'decoy-secret-never-matches\u0000'
-
 /** The scopes the client may have; throws invalid_client unless it belongs to the tenant and the secret matches. */
-export function authenticateClient (store: AudienceStore, tenantId: string, credentials: ClientCredentials): readonly Scope[] {
-  const tenant = store.tenant(tenantId)
-  const isTenant = credentials.clientId === tenantId
-  const client = isTenant ? undefined : tenant?.clients.get(credentials.clientId)
-  const expected = isTenant ? tenant?.apiSecret : client?.clientSecret
-  const ok = secretsEqual(credentials.clientSecret, expected ?? DECOY)
-  if (tenant === undefined || expected === undefined || !ok) {
+export async function authenticateClient (store: Store, tenantId: string, credentials: ClientCredentials): Promise<readonly Scope[]> {
+  const client = await store.findClient(tenantId, credentials.clientId, credentials.clientSecret)
+  if (client === undefined) {
     throw new OAuthError('invalid_client', `client authentication failed: unknown client, wrong secret, or the client does not belong to tenant ${tenantId}`)
   }
-  return isTenant ? SCOPES : (client as { scopes: Scope[] }).scopes
+  return client.scopes
 }
 
 /** RFC 6749 §3.3: no scope asked for means every scope allowed; one not allowed is invalid_scope. */

@@ -70,8 +70,8 @@ export interface MockServer {
   clearFaults: (tenantId?: string) => number
   requests: (query?: JournalQuery) => JournalEntry[]
   advanceClock: (ms: number) => void
-  /** Clears faults and journal for one tenant, or everything (and the clock, and the data) with no argument. */
-  reset: (tenantId?: string) => ResetResult
+  /** One tenant's data, faults and journal back to the start; with no argument, every tenant's, and the clock. */
+  reset: (tenantId?: string) => Promise<ResetResult>
   close: () => Promise<void>
 }
 
@@ -111,7 +111,7 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
         return (JSON.parse(body) as { access_token: string }).access_token
       }
       try {
-        const allowed = authenticateClient(app.store, tenantId, { clientId, clientSecret })
+        const allowed = await authenticateClient(app.store, tenantId, { clientId, clientSecret })
         return tokenResponse(app.tokens, tenantId, clientId, grantScopes(scope, allowed)).access_token
       } catch (err) {
         const { statusCode, code, message } = err as OAuthError

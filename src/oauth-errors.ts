@@ -20,3 +20,10 @@ export function sendOAuthError (reply: FastifyReply, err: OAuthError): FastifyRe
   return reply.code(err.statusCode).type('application/json; charset=utf-8').header('cache-control', 'no-store').header('pragma', 'no-cache')
     .send({ error: err.code, error_description: err.message })
 }
+
+/** RFC 6749 §5.2 has no codes for most statuses; these are what OAuth client libraries know how to handle. */
+export function oauthCode (status: number): OAuthErrorCode {
+  if (status === 401) return 'invalid_client'
+  if (status === 429 || status === 503) return 'temporarily_unavailable'
+  return status >= 500 ? 'server_error' : 'invalid_request'
+}

@@ -16,7 +16,7 @@ export async function startServer (config: Config): Promise<FastifyInstance> {
     await app.close()
   })
   await app.listen({ host: config.host, port: config.port })
-  const { tenants, audiences } = app.store.stats()
+  const { tenants, audiences } = await app.store.stats()
   app.log.info({ tenants, audiences, sources: app.store.sources }, 'Thrive audience mock ready')
   return app
 }

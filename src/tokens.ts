@@ -8,9 +8,6 @@ import type { Scope } from './schemas/oauth.js'
 
 const STRING_CLAIMS = ['client_id', 'tenant_id', 'scope', 'jti'] as const
 
-/** Verified tokens remembered; a client suite rarely holds more than a few hundred at once. */
-export const VERIFIED_CACHE_SIZE = 10_000
-
 export interface AccessClaims {
   sub: string
   client_id: string
@@ -80,12 +77,6 @@ export class TokenService {
   readonly #jwk: Jwk | null
   readonly #sign: (payload: Record<string, unknown>) => string
   readonly #verify: (token: string) => Record<string, unknown>
-  /**
-   * Tokens whose signature, algorithm and issuer have verified, with their claims. With one key and one issuer
-   * that result never changes for a token, so it is kept; lifetime and claim checks still run on every call,
-   * against the mock clock. Keyed by the whole token, so two tokens can never share an entry.
-   */
-  readonly #verified = new Map<string, Record<string, unknown>>()
 
   constructor (options: TokenServiceOptions) {
     const key = resolveKey(options.signingKey)
@@ -105,7 +96,7 @@ export class TokenService {
       ignoreExpiration: true,
       ignoreNotBefore: true,
       requiredClaims: ['iss', 'iat', 'exp', 'jti', 'token_use', 'client_id', 'tenant_id', 'scope'],
-      // Successes are cached below instead: fast-jwt's cache hashes every token (SHA-256) to make its key.
+      // The app's cache keeps verified claims instead: fast-jwt's cache hashes every token (SHA-256) to make its key.
       cache: false
     })
   }
@@ -128,28 +119,39 @@ export class TokenService {
     return { token, claims: { ...payload, exp: iat + this.ttlSeconds } }
   }
 
-  /** Verifies signature, algorithm, issuer, type and lifetime; throws an Error whose message says why, never echoing the token. */
-  verify (token: string): AccessClaims {
-    let claims = this.#verified.get(token)
-    if (claims === undefined) {
-      try {
-        claims = this.#verify(token)
-      } catch (err) {
-        throw new Error(describeTokenError(err))
-      }
-      if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.clear()
-      this.#verified.set(token, claims)
+  /**
+   * Verifies signature, algorithm, issuer, type and claim types; throws an Error whose message says why, never
+   * echoing the token. The result never changes for a token (one key, one issuer), so callers may keep it, and
+   * check its lifetime with `checkLifetime` on every use.
+   */
+  verifySignature (token: string): AccessClaims {
+    let claims
+    try {
+      claims = this.#verify(token)
+    } catch (err) {
+      throw new Error(describeTokenError(err))
     }
     if (claims.token_use !== 'access') throw new Error('not an access token (token_use must be "access")')
     for (const name of STRING_CLAIMS) {
       if (typeof claims[name] !== 'string') throw new Error(`claim ${name} must be a string`)
     }
-    const nowS = this.#clock.now() / 1000
     if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number') throw new Error('claims exp and iat must be numbers')
+    return claims as unknown as AccessClaims
+  }
+
+  /** Expiry, issue time and not-before against the mock clock, so tests can move time. */
+  checkLifetime (claims: AccessClaims & { nbf?: unknown }): void {
+    const nowS = this.#clock.now() / 1000
     if (claims.exp + this.#toleranceS <= nowS) throw new Error('the token has expired; request a new one')
     if (claims.iat - this.#toleranceS > nowS) throw new Error('the token was issued in the future')
     if (typeof claims.nbf === 'number' && claims.nbf - this.#toleranceS > nowS) throw new Error('the token is not valid yet (nbf)')
-    return claims as unknown as AccessClaims
+  }
+
+  /** Both checks at once, for a token seen once. */
+  verify (token: string): AccessClaims {
+    const claims = this.verifySignature(token)
+    this.checkLifetime(claims)
+    return claims
   }
 
   /** Public keys for verifiers, as a JWKS; empty when tokens are HMAC-signed. */

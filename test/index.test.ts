@@ -32,11 +32,11 @@ t.test('getToken runs the client-credentials grant; advanceClock expires the tok
   t.equal((await read()).status, 401)
   server.armFault({ match: { tenantId: TENANT_B.tenantId }, effect: { status: 500 } })
   // getToken runs the grant in-process, outside the journal; the first read is tenant A's, the 401 had no verified tenant.
-  t.throws(() => server.reset('eu-west-2_Nobody00'), { message: 'Unknown tenant "eu-west-2_Nobody00"' }, 'a tenant typo is an error, not a reset of nothing')
+  await t.rejects(server.reset('eu-west-2_Nobody00'), { message: 'Unknown tenant "eu-west-2_Nobody00"' }, 'a tenant typo is an error, not a reset of nothing')
   t.same(server.requests({ tenantId: TENANT_A.tenantId }).map((r) => [r.method, r.path, r.status]), [['GET', '/audiences/backend', 200]], 'the failed reset removed nothing')
-  t.same(server.reset(TENANT_A.tenantId), { faultsRemoved: 0, requestsRemoved: 1, clockReset: false })
+  t.same(await server.reset(TENANT_A.tenantId), { faultsRemoved: 0, requestsRemoved: 1, clockReset: false })
   t.equal(server.clearFaults(), 1)
-  t.same(server.reset(), { faultsRemoved: 0, requestsRemoved: 1, clockReset: true })
+  t.same(await server.reset(), { faultsRemoved: 0, requestsRemoved: 1, clockReset: true })
   t.equal((await read()).status, 200, 'the clock is back to real time')
   await t.rejects(server.getToken({ clientId: 'a-reader', clientSecret: 'wrong', tenantId: TENANT_A.tenantId }), { message: 'token request failed: 401 {"error":"invalid_client","error_description":"client authentication failed: unknown client, wrong secret, or the client does not belong to tenant eu-west-2_TestTenA1"}' })
 })
@@ -95,7 +95,7 @@ t.test('transport faults met without a real connection fail the call with a reas
   }
   t.equal((await server.app.inject({ url: '/rest/v1/audiences/backend', headers })).statusCode, 200, 'the next injected request is served')
   t.equal((await fetch(`${server.url}/rest/v1/audiences/backend`, { headers })).status, 200, 'and so is one over HTTP')
-  t.same(server.reset(), { faultsRemoved: 0, requestsRemoved: 5, clockReset: true }, 'reset settles')
+  t.same(await server.reset(), { faultsRemoved: 0, requestsRemoved: 5, clockReset: true }, 'reset settles')
   await server.close()
   closed = true
   t.pass('close settles')

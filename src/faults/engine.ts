@@ -14,8 +14,12 @@ export interface FaultContext {
   operation: string | undefined
   /** The request path without its query, as it came (percent-encoded). */
   path: string
-  /** The audience the request is about, resolved to its id when it exists. */
-  audienceId: string | null
+  /**
+   * The names under which the request's audience would be found by Thrive's lookup, as the tenant is now: its id,
+   * and its reference unless another audience has that reference as id. Just the path value as sent when no
+   * audience has it; null when the operation is about no audience.
+   */
+  audienceKeys: readonly string[] | null
 }
 
 export interface FiredFault {
@@ -82,8 +86,6 @@ interface ArmedRule {
 export interface FaultEngineOptions {
   clock: MockClock
   tenantExists: (tenantId: string) => boolean
-  /** Resolves an audience id or reference to its id within a tenant. */
-  resolveAudience: (tenantId: string, idOrReference: string) => string | undefined
 }
 
 export class FaultEngine {
@@ -153,9 +155,9 @@ export class FaultEngine {
       fired: 0,
       remaining: input.times ?? null
     }
-    const audienceKey = match.audienceId === undefined || match.tenantId === undefined
-      ? match.audienceId ?? null
-      : this.#options.resolveAudience(match.tenantId, match.audienceId) ?? match.audienceId
+    // Kept as given: the request side says which names its audience answers to when it arrives, so a rule follows
+    // an audience that is renamed, created or deleted after the rule was armed.
+    const audienceKey = match.audienceId ?? null
     const pathIsPrefix = match.path?.endsWith('*') ?? false
     // A prefix keeps its trailing slash, so `/a/*` never matches `/ab`.
     const pathKey = match.path === undefined ? null : pathIsPrefix ? decodePath(match.path.slice(0, -1)) : normalisePath(match.path)
@@ -211,12 +213,7 @@ export class FaultEngine {
     if (m.method !== undefined && m.method !== ctx.method) return false
     if (m.route !== undefined && m.route !== ctx.operation) return false
     if (armed.pathKey !== null && !(armed.pathIsPrefix ? path.startsWith(armed.pathKey) : path === armed.pathKey)) return false
-    if (armed.audienceKey !== null) {
-      if (ctx.audienceId === null) return false
-      // Global rules name an audience without a tenant, so resolve it in the request's tenant.
-      const key = m.tenantId === undefined ? this.#options.resolveAudience(ctx.tenantId, armed.audienceKey) ?? armed.audienceKey : armed.audienceKey
-      if (key !== ctx.audienceId) return false
-    }
+    if (armed.audienceKey !== null && ctx.audienceKeys?.includes(armed.audienceKey) !== true) return false
     return true
   }
 

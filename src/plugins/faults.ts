@@ -5,20 +5,12 @@ import fp from 'fastify-plugin'
 import { DataFileError, readJsonFile } from '../data-file.js'
 import { FaultEngine, type FiredFault } from '../faults/engine.js'
 import { parsePrefer, PreferError } from '../faults/prefer.js'
-import { OAuthError, sendOAuthError } from '../oauth-errors.js'
+import { OAuthError, oauthCode, sendOAuthError } from '../oauth-errors.js'
 import { MAX_HANG_MS, type FaultEffect, type FaultRuleInput } from '../schemas/faults.js'
-import type { OAuthErrorCode } from '../schemas/oauth.js'
 import { pathOf } from '../store/journal.js'
 import { sendError } from './errors.js'
-import type { Principal } from './authentication.js'
-
-/** What the journal and the request log know about a request beyond Fastify's own fields. */
-export interface RequestTrace {
-  tenantId: string | null
-  clientId: string | null
-  fault: string | null
-  transport: string | null
-}
+import type { RequestContext } from './context.js'
+import type { Store } from '../store/store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,13 +23,6 @@ declare module 'fastify' {
      * promise; otherwise the handler awaits it and stops if `reply.sent` is true.
      */
     applyFaultsFor: (request: FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) => Promise<void> | undefined
-  }
-  interface FastifyRequest {
-    trace: RequestTrace | null
-  }
-  interface FastifyContextConfig {
-    /** The error dialect of the route: Thrive's {status, error, message} or RFC 6749's {error, error_description}. */
-    dialect?: 'thrive' | 'oauth'
   }
 }
 
@@ -53,13 +38,6 @@ const DEFAULT_MESSAGES: Record<number, string> = {
   502: 'Bad gateway: an upstream service returned an invalid response',
   503: 'The service is temporarily unavailable: retry after the number of seconds in the Retry-After header',
   504: 'Gateway timeout: an upstream service did not respond in time'
-}
-
-/** RFC 6749 §5.2 has no codes for most statuses; these are what OAuth client libraries know how to handle. */
-function oauthCode (status: number): OAuthErrorCode {
-  if (status === 401) return 'invalid_client'
-  if (status === 429 || status === 503) return 'temporarily_unavailable'
-  return status >= 500 ? 'server_error' : 'invalid_request'
 }
 
 /** A transport fault met by a request that has no real connection to break (app.inject()). */
@@ -78,11 +56,7 @@ export function loadFaultsFile (file: string): { rules: unknown[], root: string 
 
 async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: string | null }) {
   const { store, clock, journal } = fastify
-  const engine = new FaultEngine({
-    clock,
-    tenantExists: (tenantId) => store.tenant(tenantId) !== undefined,
-    resolveAudience: (tenantId, idOrReference) => store.resolveId(tenantId, idOrReference)
-  })
+  const engine = new FaultEngine({ clock, tenantExists: (tenantId) => store.has(tenantId) })
   if (opts.faultsFile !== null) {
     const file = opts.faultsFile
     const { rules, root } = loadFaultsFile(file)
@@ -94,7 +68,6 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     fastify.log.info({ file, rules: engine.list().length }, 'fault rules armed from file')
   }
   fastify.decorate('faults', engine)
-  fastify.decorateRequest('trace', null)
 
   // Pending delays and hung sockets end when the server closes, so shutdown never waits on a fault.
   const pending = new Set<() => void>()
@@ -111,10 +84,10 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   }
 
   function recordTransport (request: FastifyRequest, reply: FastifyReply, transport: string) {
-    const trace = request.trace as RequestTrace
-    trace.transport = transport
-    journal.record({ time: clock.now() - reply.elapsedTime, method: request.method, url: request.url, tenantId: trace.tenantId, clientId: trace.clientId, status: null, fault: trace.fault, transport, durationMs: reply.elapsedTime })
-    request.log.info({ method: request.method, url: pathOf(request.url), tenantId: trace.tenantId, fault: trace.fault, transport }, 'request ended by a transport fault')
+    const ctx = request.ctx
+    ctx.transport = transport
+    journal.record({ time: clock.now() - reply.elapsedTime, method: request.method, url: request.url, tenantId: ctx.tenantId, clientId: ctx.clientId, status: null, fault: ctx.fault, transport, durationMs: reply.elapsedTime })
+    request.log.info({ method: request.method, url: pathOf(request.url), tenantId: ctx.tenantId, fault: ctx.fault, transport }, 'request ended by a transport fault')
   }
 
   function breakConnection (request: FastifyRequest, reply: FastifyReply, effect: FaultEffect & { transport: string }, ruleId: string): void {
@@ -150,23 +123,14 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   function sendStatus (request: FastifyRequest, reply: FastifyReply, effect: FaultEffect & { status: number }): FastifyReply {
     const message = effect.message ?? DEFAULT_MESSAGES[effect.status] as string
     if (effect.status === 429 || effect.status === 503) reply.header('retry-after', String(effect.retryAfterSeconds ?? 1))
-    if (request.routeOptions.config.dialect === 'oauth') return sendOAuthError(reply, new OAuthError(oauthCode(effect.status), message, effect.status))
+    if (request.ctx.operation?.errorDialect === 'oauth') return sendOAuthError(reply, new OAuthError(oauthCode(effect.status), message, effect.status))
     return sendError(reply, effect.status, message)
   }
 
-  /** The trace of a request that may meet a fault; an API request without one goes without (the journal reads its principal). */
-  function traceOf (request: FastifyRequest): RequestTrace & { tenantId: string } {
-    if (request.trace === null) {
-      const principal = request.principal as Principal
-      request.trace = { tenantId: principal.tenantId, clientId: principal.clientId, fault: null, transport: null }
-    }
-    return request.trace as RequestTrace & { tenantId: string }
-  }
-
   // A callback-style preValidation hook: the common case (no Prefer header, no rule armed for the tenant)
-  // finishes synchronously, without a promise, and an API request without a trace; the rest goes async.
+  // finishes synchronously, without a promise; the rest goes async.
   fastify.decorate('applyFaults', function applyFaults (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
-    if (request.headers.prefer === undefined && !engine.armedFor((request.principal as Principal).tenantId)) {
+    if (request.headers.prefer === undefined && !engine.armedFor(request.ctx.tenantId as string)) {
       done()
       return
     }
@@ -174,14 +138,15 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   })
 
   fastify.decorate('applyFaultsFor', function applyFaultsFor (request: FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) {
-    request.trace = { tenantId: caller.tenantId, clientId: caller.clientId, fault: null, transport: null }
+    request.ctx.tenantId = caller.tenantId
+    request.ctx.clientId = caller.clientId
     if (request.headers.prefer === undefined && !engine.armedFor(caller.tenantId)) return undefined
     return applyFaultsAsync(request, reply)
   })
 
   async function applyFaultsAsync (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const trace = traceOf(request)
-    const { tenantId, clientId } = trace
+    const ctx = request.ctx
+    const tenantId = ctx.tenantId as string
 
     let fired: FiredFault | null
     try {
@@ -189,7 +154,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
       fired = preferred === null ? null : { id: 'prefer', effect: preferred, delayMs: preferred.delayMs ?? 0 }
     } catch (err) {
       const message = (err as PreferError).message
-      if (request.routeOptions.config.dialect === 'oauth') {
+      if (ctx.operation?.errorDialect === 'oauth') {
         sendOAuthError(reply, new OAuthError('invalid_request', message))
         return
       }
@@ -197,22 +162,21 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
       return
     }
     if (fired === null && engine.armedFor(tenantId)) {
-      const param = (request.params as { audienceId?: string }).audienceId
       fired = engine.match({
         tenantId,
-        clientId,
+        clientId: ctx.clientId,
         method: request.method,
-        operation: (request.routeOptions.schema as { operationId?: string } | undefined)?.operationId,
+        operation: ctx.operation?.operationId,
         path: request.url.split('?')[0] as string,
-        audienceId: param === undefined ? null : store.resolveId(tenantId, param) ?? param
+        audienceKeys: await audienceKeys(store, ctx, tenantId)
       })
     }
     if (fired === null) return
-    trace.fault = fired.id
+    ctx.fault = fired.id
     reply.header('x-mock-fault', fired.id)
     if (fired.delayMs > 0) await wait(fired.delayMs)
     const { effect } = fired
-    if (effect.transport === 'malformed') trace.transport = 'malformed'
+    if (effect.transport === 'malformed') ctx.transport = 'malformed'
     else if (effect.transport !== undefined) breakConnection(request, reply, effect as FaultEffect & { transport: string }, fired.id)
     else if (effect.status !== undefined) sendStatus(request, reply, effect as FaultEffect & { status: number })
   }
@@ -220,7 +184,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   // transport "malformed": whatever the route answers becomes a 200 with half its JSON.
   // Callback style: this runs on every reply, so it should not cost a promise.
   fastify.addHook('onSend', function (request, reply, payload, done) {
-    if (request.trace?.transport !== 'malformed' || typeof payload !== 'string') {
+    if (request.ctx.transport !== 'malformed' || typeof payload !== 'string') {
       done(null, payload)
       return
     }
@@ -229,4 +193,14 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   })
 }
 
-export default fp(faultsPlugin, { name: 'faults', dependencies: ['store', 'clock', 'journal', 'errors'] })
+/** The names the request's audience answers to in Thrive's lookup (see FaultContext.audienceKeys). */
+async function audienceKeys (store: Store, ctx: RequestContext, tenantId: string): Promise<string[] | null> {
+  const ref = ctx.audienceRef
+  if (ref === null) return null
+  const audiences = (store.tenant(tenantId) as NonNullable<ReturnType<Store['tenant']>>).audiences
+  const audience = await audiences.get(ref)
+  if (audience === undefined) return [ref]
+  return await audiences.resolveId(audience.reference) === audience.id ? [audience.id, audience.reference] : [audience.id]
+}
+
+export default fp(faultsPlugin, { name: 'faults', dependencies: ['context', 'store', 'clock', 'journal', 'errors'] })

@@ -16,12 +16,12 @@ declare module 'fastify' {
 async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) {
   const { clock, store } = fastify
   // Only a tenant this server knows gets a ring of its own: no id a caller makes up can open one.
-  const journal = new Journal(opts.size, { tenantKey: (tenantId) => store.tenant(tenantId)?.tenantId })
+  const journal = new Journal(opts.size, { tenantKey: (tenantId) => store.has(tenantId) ? tenantId : undefined })
   fastify.decorate('journal', journal)
 
   // Callback style: this runs on every request, so it should not cost a promise.
   fastify.addHook('onResponse', function (request, reply, done) {
-    const trace = request.trace
+    const ctx = request.ctx
     const durationMs = reply.elapsedTime
     if (request.routeOptions.config.journal === false) {
       request.log.debug({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: durationMs }, 'control request')
@@ -29,16 +29,15 @@ async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) 
       return
     }
     // A broken connection was journaled when it broke; app.inject() still reports its end here.
-    if (trace !== null && trace.transport !== null && trace.transport !== 'malformed') {
+    if (ctx.transport !== null && ctx.transport !== 'malformed') {
       done()
       return
     }
-    const tenantId = trace?.tenantId ?? request.principal?.tenantId ?? null
-    const clientId = trace?.clientId ?? request.principal?.clientId ?? null
-    journal.record({ time: clock.now() - durationMs, method: request.method, url: request.url, tenantId, clientId, status: reply.statusCode, fault: trace?.fault ?? null, transport: trace?.transport ?? null, durationMs })
-    request.log.info({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: Math.round(durationMs * 10) / 10, tenantId, clientId, fault: trace?.fault ?? undefined }, 'request')
+    const { tenantId, clientId, fault, transport } = ctx
+    journal.record({ time: clock.now() - durationMs, method: request.method, url: request.url, tenantId, clientId, status: reply.statusCode, fault, transport, durationMs })
+    request.log.info({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: Math.round(durationMs * 10) / 10, tenantId, clientId, fault: fault ?? undefined }, 'request')
     done()
   })
 }
 
-export default fp(journalPlugin, { name: 'journal', dependencies: ['clock', 'store'] })
+export default fp(journalPlugin, { name: 'journal', dependencies: ['context', 'clock', 'store'] })

@@ -3,38 +3,12 @@ import basicAuth from '@fastify/basic-auth'
 import formbody from '@fastify/formbody'
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { authenticateClient, grantScopes, tokenResponse } from '../client-credentials.js'
 import { OAuthError, sendOAuthError } from '../oauth-errors.js'
-import { FAULT_STATUSES } from '../schemas/faults.js'
-import { TokenParams, TokenResponse, type OAuthError as OAuthErrorBody } from '../schemas/oauth.js'
-
-// The examples are what the docs page's "Try it out" form starts from. Swagger UI fills every form field with
-// its schema's sample, the type name ("string") when there is no example, and sends it; an empty example is
-// left out of the request, so an optional parameter is only sent when someone types it.
-const TokenRequest = Type.Object({
-  grant_type: Type.Optional(Type.String({ description: 'Must be client_credentials', examples: ['client_credentials'] })),
-  scope: Type.Optional(Type.String({ description: 'Space-delimited scopes, e.g. `api/read`; leave out for every scope the client is allowed', examples: [''] })),
-  client_id: Type.Optional(Type.String({ description: 'client_secret_post: the client id (the Tenant ID, or an OAuth client id); leave out with HTTP Basic', examples: [''] })),
-  client_secret: Type.Optional(Type.String({ description: 'client_secret_post: the client secret (the API secret, or the OAuth client secret); leave out with HTTP Basic', examples: [''] }))
-}, { examples: [{ grant_type: 'client_credentials' }] })
+import { OPERATIONS, routeOptions } from '../operations.js'
+import type { TokenParams } from '../schemas/oauth.js'
 
 const PARAMETERS = ['grant_type', 'scope', 'client_id', 'client_secret'] as const
-
-/** Why each error status can come back: the route's own answers, then what fault injection adds. */
-const ERROR_CAUSES: Record<number, string> = {
-  400: 'invalid_request, unsupported_grant_type or invalid_scope',
-  401: 'invalid_client, with WWW-Authenticate: Basic',
-  413: 'invalid_request: the body is larger than this server accepts',
-  429: 'temporarily_unavailable, with Retry-After; only from fault injection (Prefer: code=429, or a fault rule)',
-  500: 'server_error: an unexpected failure',
-  503: 'temporarily_unavailable, with Retry-After; only from fault injection (Prefer: code=503, or a fault rule)'
-}
-const errorResponse = (status: number) => Type.Unsafe<OAuthErrorBody>({
-  $ref: 'OAuthError',
-  description: ERROR_CAUSES[status] ?? `${status >= 500 ? 'server_error' : 'invalid_request'}; only from fault injection (Prefer: code=${status}, or a fault rule)`
-})
-const ERROR_RESPONSES = Object.fromEntries([...new Set([...FAULT_STATUSES, 413])].sort((a, b) => a - b).map((status) => [status, errorResponse(status)]))
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -94,21 +68,7 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
     done()
   })
 
-  app.post('/oauth2/token/:tenantId', {
-    attachValidation: true,
-    config: { dialect: 'oauth' },
-    schema: {
-      operationId: 'getAccessToken',
-      summary: 'Gets an OAuth 2.0 access token (client credentials)',
-      description: 'RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or with client_id and client_secret in the body (client_secret_post), not both.',
-      tags: ['OAuth'],
-      security: [{ clientBasic: [] }, {}],
-      params: TokenParams,
-      body: TokenRequest,
-      consumes: ['application/x-www-form-urlencoded', 'application/json'],
-      response: { 200: TokenResponse, ...ERROR_RESPONSES }
-    }
-  }, async function issueToken (request, reply) {
+  app.post<{ Params: TokenParams }>(OPERATIONS.getAccessToken.path, { ...routeOptions(OPERATIONS.getAccessToken), attachValidation: true }, async function issueToken (request, reply) {
     const body = readBody(request)
     const hasHeader = request.headers.authorization !== undefined
     if (hasHeader) {
@@ -131,7 +91,7 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
         ? 'client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)'
         : 'client_secret is required with client_id; public clients are not supported')
     }
-    const allowed = authenticateClient(store, request.params.tenantId, credentials)
+    const allowed = await authenticateClient(store, request.params.tenantId, credentials)
     // Faults (Prefer and rules) apply only once the client has proved who it is, and only to its own tenant:
     // a caller without the secret can neither fire nor use up another tenant's rules, and always gets the real 401.
     const faulted = fastify.applyFaultsFor(request, reply, { tenantId: request.params.tenantId, clientId: credentials.clientId })

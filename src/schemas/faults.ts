@@ -1,11 +1,13 @@
 // Fault rules: what to match, what to do, and how long to keep doing it.
 import { Type, type Static } from 'typebox'
+import { OPERATION_IDS } from '../operations.js'
 import { StringEnum } from './common.js'
 
-/** Every status the Thrive docs list, plus the gateway ones clients meet in production. */
-export const FAULT_STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504] as const
+import { FAULT_STATUSES } from './statuses.js'
+export { FAULT_STATUSES }
 export const TRANSPORTS = ['reset', 'hang', 'malformed', 'empty'] as const
-export const OPERATIONS = ['getAudience', 'getAccessToken'] as const
+/** The names rules match in `route`: every operation this server defines. */
+export const OPERATIONS = OPERATION_IDS
 export const MAX_DELAY_MS = 60_000
 export const MAX_HANG_MS = 300_000
 /** A century: long enough for any suite, short enough that expiresAt is always a printable date. */
@@ -33,7 +35,7 @@ export const FaultMatch = Type.Object({
   allTenants: Type.Optional(Type.Boolean({ description: 'Match requests of every tenant; must be asked for explicitly' })),
   clientId: Type.Optional(Type.String({ minLength: 1, maxLength: RULE_LIMITS.clientId, description: 'Only requests by this OAuth client (the Tenant ID for Basic auth)' })),
   method: Type.Optional(Type.String({ pattern: '^[A-Za-z]+$', maxLength: RULE_LIMITS.method, description: 'HTTP method, e.g. GET' })),
-  route: Type.Optional(StringEnum(OPERATIONS, { description: 'The operation: getAudience or getAccessToken' })),
+  route: Type.Optional(StringEnum(OPERATIONS, { description: `The operation (its operationId): ${OPERATION_IDS.join(', ')}` })),
   path: Type.Optional(Type.String({ pattern: '^/', maxLength: RULE_LIMITS.path, description: 'Request path without query, compared after percent-decoding and without a trailing slash (so /rest/v1/audiences/sales%2Femea and /rest/v1/audiences/sales/emea/ both match /rest/v1/audiences/sales/emea); a prefix when it ends in *' })),
   audienceId: Type.Optional(Type.String({ minLength: 1, maxLength: RULE_LIMITS.audienceId, description: 'Only reads of this audience, given by id or reference' }))
 }, { additionalProperties: false })

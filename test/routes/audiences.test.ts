@@ -125,7 +125,7 @@ t.test('an empty audience id is a 404 in the documented shape', async (t) => {
 
 t.test('a response is a copy: changing one does not change the next', async (t) => {
   const app = await build(t)
-  const first = app.store.findAudience(TENANT_A.tenantId, 'backend')
+  const first = await app.store.tenant(TENANT_A.tenantId)?.audiences.get('backend')
   if (first === undefined || first.parent === null) throw new Error('fixture missing')
   first.name = 'changed'
   first.parent.name = 'changed'
@@ -136,6 +136,6 @@ t.test('a response is a copy: changing one does not change the next', async (t) 
 
 t.test('the store finds nothing for a tenant it does not hold', async (t) => {
   const app = await build(t)
-  t.equal(app.store.findAudience('eu-west-2_Nobody00', 'backend'), undefined)
-  t.equal(app.store.resolveId('eu-west-2_Nobody00', 'backend'), undefined)
+  t.equal(app.store.has('eu-west-2_Nobody00'), false)
+  t.equal(app.store.tenant('eu-west-2_Nobody00'), undefined)
 })

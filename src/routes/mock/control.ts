@@ -147,13 +147,13 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
     preValidation: async (request) => { request.body ??= {} },
     schema: {
       operationId: 'reset',
-      summary: 'Clear fault rules and journal (one tenant\'s, or everything, clock included)',
+      summary: 'Restore data to its seed and clear fault rules and journal (one tenant\'s, or everything, clock included)',
       tags,
       body: Type.Object({ tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Reset only this tenant; omit it (send {}) to reset everything', examples: ['eu-west-2_AcmeCorp1'] })) }, { additionalProperties: false }),
       response: { 200: ResetResult, ...errors }
     }
   }, async function reset (request) {
-    return resetState(fastify, request.body.tenantId)
+    return await resetState(fastify, request.body.tenantId)
   })
 
   const clockState = (): Clock => {

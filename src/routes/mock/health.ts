@@ -19,9 +19,11 @@ export default async function healthRoute (fastify: FastifyInstance, opts: { gen
     config: { journal: false },
     schema: { operationId: 'health', summary: 'Liveness and what is loaded', tags: ['Mock control'], response: { 200: Health } }
   }, async function health () {
+    const { tenants, audiences } = await fastify.store.stats()
     return {
       status: 'ok' as const,
-      ...fastify.store.stats(),
+      tenants,
+      audiences,
       sources: [...fastify.store.sources],
       generated: opts.generated,
       uptimeSeconds: (Date.now() - started) / 1000

@@ -1,0 +1,163 @@
+// Every operation this server serves, each defined once: its operationId (the name fault rules match), the scopes
+// it needs, its success and error responses, and its error dialect. Route options, the OpenAPI security block and
+// the documented error statuses are all derived from these definitions.
+import { Type, type TSchema } from 'typebox'
+import type { FastifySchema } from 'fastify'
+import { Audience, AudienceParams } from './schemas/audience.js'
+import type { ErrorBody } from './schemas/common.js'
+import { TokenParams, TokenResponse, type OAuthError, type Scope } from './schemas/oauth.js'
+import { FAULT_STATUSES } from './schemas/statuses.js'
+import { oauthCode } from './oauth-errors.js'
+
+/** Who may call: `read` and `write` are Thrive's scope rules (Basic has full access); `client` is the token endpoint. */
+export type Access = 'read' | 'write' | 'client'
+
+/** Thrive's `{status, error, message}`, or RFC 6749's `{error, error_description}` (the token endpoint). */
+export type ErrorDialect = 'thrive' | 'oauth'
+
+export interface OperationInput {
+  operationId: string
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  /** The path under its prefix (`/rest/v1` for audience operations). */
+  path: string
+  summary: string
+  description: string
+  tags: string[]
+  access: Access
+  errorDialect: ErrorDialect
+  success: { status: number, schema: TSchema }
+  params?: TSchema
+  querystring?: TSchema
+  body?: TSchema
+  consumes?: string[]
+  /** The path parameter that names the audience an operation acts on, so fault rules can match it by id or reference. */
+  audienceParam?: string
+  /** Why the operation itself answers each error status; every other status in the document comes from fault injection. */
+  errors: Record<number, string>
+}
+
+export interface Operation extends OperationInput {
+  /** Any one of these scopes on a Bearer token; null when the operation does not take tokens. */
+  scopes: readonly Scope[] | null
+  /** The route schema: params, body, every response, security. */
+  schema: FastifySchema & Record<string, unknown>
+}
+
+export const SCOPES_FOR: Record<Exclude<Access, 'client'>, readonly Scope[]> = {
+  read: ['api/read', 'api/all'],
+  write: ['api/write', 'api/all']
+}
+
+/** Statuses any operation can answer whatever its own rules: bad input, a body too large, an unexpected failure. */
+const COMMON_ERRORS: Record<number, string> = {
+  400: 'The request breaks the schema: a parameter or body field is missing, of the wrong type or out of range',
+  413: 'The request body is larger than this server accepts',
+  500: 'An unexpected failure'
+}
+
+const API_ERRORS: Record<number, string> = {
+  401: 'The credentials are missing, invalid or expired (with WWW-Authenticate)',
+  403: 'The access token lacks the scope this operation needs (the message names the scopes that would do)'
+}
+
+function errorSchema (dialect: ErrorDialect, status: number, why: string | undefined) {
+  const retry = status === 429 || status === 503 ? ', with Retry-After' : ''
+  const injected = `only from fault injection (Prefer: code=${status}, or a fault rule)`
+  const description = why ?? (dialect === 'oauth' ? `${oauthCode(status)}${retry}; ${injected}` : `${retry === '' ? '' : 'With Retry-After; '}${injected}`)
+  return dialect === 'oauth'
+    ? Type.Unsafe<OAuthError>({ $ref: 'OAuthError', description })
+    : Type.Unsafe<ErrorBody>({ $ref: 'ErrorBody', description })
+}
+
+function securityOf (access: Access): Array<Record<string, string[]>> {
+  // Optional client authentication in the document: the body may carry it instead (client_secret_post).
+  if (access === 'client') return [{ clientBasic: [] }, {}]
+  return [{ basicAuth: [] }, ...SCOPES_FOR[access].map((scope) => ({ bearerAuth: [scope] }))]
+}
+
+export function defineOperation (input: OperationInput): Operation {
+  const own = { ...COMMON_ERRORS, ...(input.access === 'client' ? {} : API_ERRORS), ...input.errors }
+  const statuses = [...new Set([...FAULT_STATUSES, ...Object.keys(own).map(Number)])].sort((a, b) => a - b)
+  const response: Record<number, TSchema> = { [input.success.status]: input.success.schema }
+  for (const status of statuses) response[status] = errorSchema(input.errorDialect, status, own[status])
+  const schema: Operation['schema'] = {
+    operationId: input.operationId,
+    summary: input.summary,
+    description: input.description,
+    tags: input.tags,
+    security: securityOf(input.access),
+    response
+  }
+  if (input.params !== undefined) schema.params = input.params
+  if (input.querystring !== undefined) schema.querystring = input.querystring
+  if (input.body !== undefined) schema.body = input.body
+  if (input.consumes !== undefined) schema.consumes = input.consumes
+  return { ...input, errors: own, scopes: input.access === 'client' ? null : SCOPES_FOR[input.access], schema }
+}
+
+/** Audience operations are served twice; the document lists the first path and says so. */
+function servedAt (path: string): string {
+  const shown = path.replace(/:(\w+)/g, '{$1}')
+  return `Served at \`/rest/v1${shown}\`, the path real clients call, and at \`${shown}\`, the form Thrive's reference pages write; both answer the same.`
+}
+
+/** The token request parameters; the examples are what the docs page's "Try it out" form starts from. */
+export const TokenRequest = Type.Object({
+  // Swagger UI fills every form field with its schema's sample, the type name ("string") when there is no example,
+  // and sends it; an empty example is left out of the request, so an optional parameter is only sent when typed.
+  grant_type: Type.Optional(Type.String({ description: 'Must be client_credentials', examples: ['client_credentials'] })),
+  scope: Type.Optional(Type.String({ description: 'Space-delimited scopes, e.g. `api/read`; leave out for every scope the client is allowed', examples: [''] })),
+  client_id: Type.Optional(Type.String({ description: 'client_secret_post: the client id (the Tenant ID, or an OAuth client id); leave out with HTTP Basic', examples: [''] })),
+  client_secret: Type.Optional(Type.String({ description: 'client_secret_post: the client secret (the API secret, or the OAuth client secret); leave out with HTTP Basic', examples: [''] }))
+}, { examples: [{ grant_type: 'client_credentials' }] })
+
+export const OPERATIONS = {
+  getAudience: defineOperation({
+    operationId: 'getAudience',
+    method: 'GET',
+    path: '/audiences/:audienceId',
+    summary: 'Gets an audience',
+    description: `Takes in an audience id/reference and returns the audience. ${servedAt('/audiences/:audienceId')}`,
+    tags: ['Audiences'],
+    access: 'read',
+    errorDialect: 'thrive',
+    success: { status: 200, schema: Type.Unsafe<Audience>(Type.Ref('Audience')) },
+    params: AudienceParams,
+    audienceParam: 'audienceId',
+    errors: { 404: 'No audience with this id or reference in the caller\'s tenant' }
+  }),
+  getAccessToken: defineOperation({
+    operationId: 'getAccessToken',
+    method: 'POST',
+    path: '/oauth2/token/:tenantId',
+    summary: 'Gets an OAuth 2.0 access token (client credentials)',
+    description: 'RFC 6749 §4.4. Authenticate the client with HTTP Basic (client_secret_basic) or with client_id and client_secret in the body (client_secret_post), not both.',
+    tags: ['OAuth'],
+    access: 'client',
+    errorDialect: 'oauth',
+    success: { status: 200, schema: Type.Unsafe<TokenResponse>(Type.Ref('TokenResponse')) },
+    params: TokenParams,
+    body: TokenRequest,
+    consumes: ['application/x-www-form-urlencoded', 'application/json'],
+    errors: {
+      400: 'invalid_request, unsupported_grant_type or invalid_scope',
+      401: 'invalid_client, with WWW-Authenticate: Basic when HTTP Basic was tried',
+      413: 'invalid_request: the body is larger than this server accepts',
+      500: 'server_error: an unexpected failure'
+    }
+  })
+} as const satisfies Record<string, Operation>
+
+export type OperationId = keyof typeof OPERATIONS
+export const OPERATION_IDS = Object.keys(OPERATIONS) as OperationId[]
+
+/**
+ * The options of an operation's route: its schema (hidden from the document for an alias path) and the operation
+ * itself in the route config, where authentication, faults and the request context read it.
+ */
+export function routeOptions (operation: Operation, options: { hide?: boolean } = {}) {
+  return {
+    config: { operation },
+    schema: options.hide === true ? { ...operation.schema, hide: true } : operation.schema
+  }
+}
