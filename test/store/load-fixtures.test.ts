@@ -1,6 +1,6 @@
 // Fixture loading: every problem stops start-up with one message naming the file, the JSON path and the problem.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import t, { type Test } from 'tap'
@@ -44,6 +44,50 @@ t.test('the bundled fixtures load: two tenants, structures with children, a smar
   t.ok(all.some((a) => a.type === 'smart'))
   t.ok(all.some((a) => !a.apiControlled))
   t.ok(all.some((a) => a.category === 'audience' && a.parentId !== null))
+})
+
+t.test('the bundled fixtures have users, members and managers for every members and managers operation to show (part C)', async (t) => {
+  const seed = loadFixtures([{ path: DEFAULT_FIXTURES }])
+  const [acme, globex] = seed.tenants
+  t.same(seed.tenants.map((x) => x.users.length), [7, 3], 'several users per tenant')
+  t.ok(acme?.users.some((u) => u.firstName === null && u.lastName === null), 'an account without a name')
+  t.ok(acme?.users.some((u) => u.email !== u.email.toLowerCase()), 'an email in mixed case')
+  const ada = (x: typeof acme) => x?.users.find((u) => u.reference === 'ada.lovelace')?.id
+  t.ok(ada(acme) !== undefined && ada(globex) !== undefined && ada(acme) !== ada(globex), 'the same user reference in both tenants names two users')
+  const byRef = new Map(seed.tenants.flatMap((x) => x.audiences.map((a) => [`${x.tenantId} ${a.reference}`, a] as const)))
+  const at = (ref: string) => byRef.get(`eu-west-2_AcmeCorp1 ${ref}`)
+  t.same(at('backend')?.members, ['6601a1000000000000000001', '6601a1000000000000000003', '6601a1000000000000000005', '6601a1000000000000000002'], 'members named by reference, email in another case and id, in order')
+  t.equal(at('data analytics')?.members, undefined, 'a child audience without members')
+  t.same(at('engineering')?.managers?.[0]?.permissions.administrator, { canManageAudiences: false, canAddAudienceManagers: true }, 'a structure manager with an administrator block')
+  t.equal(at('backend')?.managers?.length, 1, 'a child audience manager')
+  t.equal(at('backend')?.managers?.[0]?.permissions.administrator, undefined)
+  t.equal(at('locations')?.managers?.[0]?.permissions.administrator?.canManageAudiences, true, 'a UI-created structure grants canManageAudiences')
+  t.equal(at('remote-staff')?.managers?.[0]?.permissions.audienceManager.manageMembers, true, 'a UI-created audience grants manageMembers')
+  t.ok(at('london-office')?.members !== undefined, 'a smart audience has members')
+  t.ok(globex?.audiences.some((a) => a.managers !== undefined) && globex.audiences.some((a) => a.members !== undefined))
+  // Examples and tests name these ids and references.
+  t.same(acme?.audiences.filter((a) => a.id.startsWith('63f8c536') || a.id.startsWith('64a1b2c3') || a.id.startsWith('65c0ffee')).map((a) => `${a.id} ${a.reference}`), [
+    '63f8c5361b9c80d3274be7ca engineering', '63f8c5361b9c80d3274be7cb backend', '63f8c5361b9c80d3274be7cc frontend',
+    '64a1b2c3d4e5f60718293a4b sales', '65c0ffee00000000000000a1 locations', '65c0ffee00000000000000a2 london-office'
+  ])
+  t.same(seed.tenants.flatMap((x) => x.audiences.map((a) => a.reference)), ['engineering', 'backend', 'frontend', 'data analytics', 'sales', 'sales/emea', 'équipe-paris', 'locations', 'london-office', 'remote-staff', 'engineering', 'platform', 'mobile', 'customer-success', 'onboarding'])
+})
+
+t.test('the README\'s example of users, members and managers loads as it reads', async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const block = /Users, members and managers:\n\n```json\n([\s\S]*?)```/.exec(readme)?.[1]
+  const seed = loadFixtures([{ name: 'README', data: JSON.parse(block ?? 'null') }])
+  const [ada, bob] = seed.tenants[0]?.users ?? []
+  t.same(bob, { id: '6601a1000000000000000002', reference: 'bob', email: 'Bob@Example.com', firstName: null, lastName: null })
+  t.same(seed.tenants[0]?.audiences[1]?.members, [ada?.id, bob?.id])
+  t.same(seed.tenants[0]?.audiences[0]?.managers, [{
+    userId: ada?.id,
+    permissions: {
+      audienceManager: { manageMembers: false, manageContent: true, assignments: false },
+      peopleManager: { canViewLearnPage: false, insights: true, manage: false },
+      administrator: { canManageAudiences: false, canAddAudienceManagers: true }
+    }
+  }])
 })
 
 t.test('several files in a directory are merged, in name order', async (t) => {
