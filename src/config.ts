@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Type, type Static, type TSchema } from 'typebox'
 import { Compile, type Validator } from 'typebox/compile'
+import { GENERATED_USERS } from './store/seed.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
@@ -88,7 +89,7 @@ export const ConfigSchema = Type.Object({
     default: 0,
     flag: 'generate',
     env: 'GENERATE',
-    description: 'Add N faker-generated audiences to every tenant (a "generated" tenant is created when there are no fixtures)'
+    description: `Add N faker-generated audiences to every tenant, with N/2 generated users (at least ${GENERATED_USERS.min}, at most ${GENERATED_USERS.max.toLocaleString('en-US')}) as their members and managers (a "generated" tenant is created when there are no fixtures)`
   }),
   seed: Type.Integer({
     minimum: 0,

@@ -1,4 +1,4 @@
-// The fixture file format: tenants, their OAuth clients, structures and child audiences.
+// The fixture file format: tenants, their OAuth clients and users, structures and child audiences with members and managers.
 import { Type, type Static } from 'typebox'
 import { AUDIENCE_TYPES } from './audience.js'
 import { ObjectId, StringEnum } from './common.js'
@@ -8,6 +8,38 @@ const Name = Type.String({ minLength: 1, maxLength: 100, description: 'Display n
 const Reference = Type.String({ minLength: 1, maxLength: 100, description: 'External reference, unique within the tenant, 1–100 characters' })
 const FixtureTimestamp = Type.String({ format: 'date-time', description: 'RFC 3339 date-time; stored in UTC with milliseconds' })
 
+/** A user named the way the API's member and manager bodies name one. */
+const UserRef = Type.String({ minLength: 1, maxLength: 254, description: "A user of the same tenant: the user's id, reference or email (email compared case-insensitively)" })
+const Flag = Type.Optional(Type.Boolean({ description: 'Default false' }))
+
+/**
+ * The API's manager input permissions, plus the two Thrive UI powers (manageMembers, canManageAudiences) that only a
+ * UI-created audience (apiControlled: false) can grant; `administrator` only with a true flag on a structure.
+ */
+export const ManagerPermissionsFixture = Type.Object({
+  audienceManager: Type.Optional(Type.Object({ manageMembers: Flag, manageContent: Flag, assignments: Flag }, { additionalProperties: false })),
+  peopleManager: Type.Optional(Type.Object({ canViewLearnPage: Flag, insights: Flag, manage: Flag }, { additionalProperties: false })),
+  administrator: Type.Optional(Type.Object({ canManageAudiences: Flag, canAddAudienceManagers: Flag }, { additionalProperties: false }))
+}, { additionalProperties: false })
+export type ManagerPermissionsFixture = Static<typeof ManagerPermissionsFixture>
+
+export const ManagerFixture = Type.Object({
+  user: UserRef,
+  permissions: Type.Optional(ManagerPermissionsFixture)
+}, { additionalProperties: false })
+export type ManagerFixture = Static<typeof ManagerFixture>
+
+const PersonName = Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()], { description: '1–100 characters, or null; default null' })
+
+export const UserFixture = Type.Object({
+  id: Type.Optional(ObjectId),
+  reference: Type.String({ minLength: 1, maxLength: 100, description: "The user's external reference, unique within the tenant, 1–100 characters" }),
+  email: Type.String({ format: 'email', maxLength: 254, description: 'An email address, unique within the tenant (case-insensitively), at most 254 characters' }),
+  firstName: Type.Optional(PersonName),
+  lastName: Type.Optional(PersonName)
+}, { additionalProperties: false })
+export type UserFixture = Static<typeof UserFixture>
+
 const audienceFields = {
   id: Type.Optional(ObjectId),
   name: Name,
@@ -15,7 +47,9 @@ const audienceFields = {
   apiControlled: Type.Optional(Type.Boolean({ default: true })),
   type: Type.Optional(StringEnum(AUDIENCE_TYPES)),
   createdAt: Type.Optional(FixtureTimestamp),
-  updatedAt: Type.Optional(FixtureTimestamp)
+  updatedAt: Type.Optional(FixtureTimestamp),
+  members: Type.Optional(Type.Array(UserRef, { description: 'Members in the order added' })),
+  managers: Type.Optional(Type.Array(ManagerFixture))
 }
 
 export const AudienceFixture = Type.Object(audienceFields, { additionalProperties: false })
@@ -45,6 +79,7 @@ export const TenantFixture = Type.Object({
   }),
   apiSecret: Secret,
   clients: Type.Optional(Type.Array(ClientFixture)),
+  users: Type.Optional(Type.Array(UserFixture, { description: "The tenant's users; audiences of this tenant entry name them as members and managers" })),
   structures: Type.Array(StructureFixture)
 }, { additionalProperties: false })
 export type TenantFixture = Static<typeof TenantFixture>

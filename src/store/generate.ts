@@ -1,9 +1,12 @@
-// Generates a large, realistic and reproducible set of audiences for one tenant: structures, each followed by its children.
+// Generates a large, realistic and reproducible set of audiences for one tenant (structures, each followed by its
+// children), its users, and who of them are members and managers of which audience.
 import { createHash } from 'node:crypto'
 import type { Faker } from '@faker-js/faker'
 // The English entry point loads several times faster than the package root, which pulls in every locale.
 import { faker as englishFaker } from '@faker-js/faker/locale/en'
-import type { AudienceSeed } from './load-fixtures.js'
+import { prng } from '../faults/prng.js'
+import type { ManagerPermissions, User } from '../schemas/members.js'
+import type { AudienceSeed, ManagerSeed } from './load-fixtures.js'
 
 export interface GenerateOptions {
   tenantId: string
@@ -80,9 +83,16 @@ function writeTimestamp (buffer: Buffer, at: number): string {
   return buffer.toString('latin1', 0, TEXT_LENGTH)
 }
 
-/** The shared English instance is never seeded; its class gives each call a private, separately seeded instance. */
-function seededFaker (tenantId: string, seed: number): Faker {
-  const digest = createHash('sha256').update(`${tenantId}\u0000${seed}`).digest()
+function digestOf (tenantId: string, seed: number, purpose: string | undefined): Buffer {
+  return createHash('sha256').update(`${tenantId}\u0000${seed}${purpose === undefined ? '' : `\u0000${purpose}`}`).digest()
+}
+
+/**
+ * The shared English instance is never seeded; its class gives each call a private, separately seeded instance.
+ * A purpose gives users their own sequence, so adding them left every generated audience as it was.
+ */
+function seededFaker (tenantId: string, seed: number, purpose?: string): Faker {
+  const digest = digestOf(tenantId, seed, purpose)
   const faker = new (englishFaker.constructor as typeof Faker)({ locale: englishFaker.rawDefinitions })
   faker.seed([digest.readUInt32BE(0), digest.readUInt32BE(4), digest.readUInt32BE(8), digest.readUInt32BE(12)])
   return faker
@@ -211,4 +221,145 @@ export function generateAudiences (options: GenerateOptions): AudienceSeed[] {
     }
   }
   return audiences
+}
+
+export interface GenerateUsersOptions {
+  tenantId: string
+  count: number
+  seed: number
+  /**
+   * Ids, references and emails of the tenant's other users, lowercased: a generated user's id, reference and email
+   * each avoid all of them, so a user ref never names a generated user and another one at once.
+   */
+  taken?: ReadonlySet<string>
+}
+
+const NAME_POOL_SIZE = 250
+// A few accounts (service or shared ones) carry no person's name, as firstName and lastName may be null.
+const NAMELESS_RATE = 0.02
+const ID_HALF = 12
+
+/**
+ * `count` users for one tenant: names drawn from faker, references like employee numbers, emails at one company
+ * domain under the reserved .example top-level domain (RFC 2606), so none can reach a real mailbox. The same
+ * tenant and seed give identical users; another tenant or seed gives others.
+ */
+export function generateUsers (options: GenerateUsersOptions): User[] {
+  const { tenantId, count, seed } = options
+  if (!Number.isSafeInteger(count) || count < 0 || count > MAX_COUNT) throw new RangeError(`count must be an integer from 0 to ${MAX_COUNT}, got ${count}`)
+  const users: User[] = []
+  if (count === 0) return users
+  const taken = options.taken ?? new Set<string>()
+  const faker = seededFaker(tenantId, seed, 'users')
+  const random = () => faker.number.float()
+  const firstNames = faker.helpers.uniqueArray(() => faker.person.firstName(), NAME_POOL_SIZE)
+  const lastNames = faker.helpers.uniqueArray(() => faker.person.lastName(), NAME_POOL_SIZE)
+  const domain = `${slugify(faker.company.name())}.example`
+
+  const used = new Set<string>()
+  const free = (value: string) => !used.has(value) && !taken.has(value)
+  const idText = Buffer.alloc(TEXT_LENGTH)
+  const nextId = (): string => {
+    for (;;) {
+      writeHex(idText, 0, Math.floor(random() * 16 ** ID_HALF), ID_HALF)
+      writeHex(idText, ID_HALF, Math.floor(random() * 16 ** ID_HALF), ID_HALF)
+      const id = idText.toString('latin1', 0, TEXT_LENGTH)
+      if (free(id)) return id
+    }
+  }
+  let employee = 100000 + Math.floor(random() * 800000)
+  const nextReference = (): string => {
+    for (;;) {
+      const reference = `emp-${employee++}`
+      if (free(reference)) return reference
+    }
+  }
+  // Next suffix per local part already used: common names repeat, so john.smith, john.smith2, john.smith3...
+  const nextSuffix = new Map<string, number>()
+  const nextEmail = (local: string): string => {
+    let n = nextSuffix.get(local) ?? 1
+    let email = `${local}@${domain}`
+    while (!free(email)) email = `${local}${++n}@${domain}`
+    nextSuffix.set(local, n + 1)
+    return email
+  }
+
+  while (users.length < count) {
+    const named = random() >= NAMELESS_RATE
+    const firstName = named ? firstNames[Math.floor(random() * firstNames.length)] as string : null
+    const lastName = named ? lastNames[Math.floor(random() * lastNames.length)] as string : null
+    const id = nextId()
+    const reference = nextReference()
+    const local = firstName === null || lastName === null ? reference : `${firstName}.${lastName}`.toLowerCase().replace(/[^a-z0-9.]+/g, '')
+    const email = nextEmail(local)
+    used.add(id)
+    used.add(reference)
+    used.add(email)
+    users.push({ id, reference, email, firstName, lastName })
+  }
+  return users
+}
+
+export interface MembershipOptions {
+  tenantId: string
+  seed: number
+  /** Generated audiences, which nothing else holds yet: they are given members and managers in place. */
+  audiences: AudienceSeed[]
+  users: readonly User[]
+}
+
+// Most child audiences have a handful of members; one in MANY_RATE has hundreds, enough to page through.
+const FEW_MAX = 8
+const MANY_RATE = 1 / 500
+const MANY_MIN = 150
+const MANY_MAX = 1500
+// Most audiences have no managers, so most carry no list at all.
+const STRUCTURE_MANAGER_RATE = 0.25
+const CHILD_MANAGER_RATE = 0.05
+
+function gcd (a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b]
+  return a
+}
+
+/**
+ * Members for every child audience and managers for some structures and audiences, drawn from `users`. The same
+ * tenant, seed, audiences and users always give the same lists. Each list is the audience's own; only the
+ * (immutable) id strings are shared.
+ */
+export function assignMemberships (options: MembershipOptions): void {
+  const { audiences, users } = options
+  const n = users.length
+  if (n === 0) return
+  // Faker's generator costs several times more per draw than this one, and a million audiences need millions of draws.
+  const random = prng(digestOf(options.tenantId, options.seed, 'memberships').readUInt32BE(0))
+  const flag = () => random() < 0.5
+  // Walking the users with a stride coprime to their number visits k distinct users without a set or a shuffle.
+  const pickUsers = (k: number): string[] => {
+    const start = Math.floor(random() * n)
+    let step = 1 + Math.floor(random() * (n - 1))
+    while (gcd(step, n) !== 1) step = step % (n - 1) + 1
+    const ids = new Array<string>(k)
+    for (let i = 0; i < k; i++) ids[i] = (users[(start + i * step) % n] as User).id
+    return ids
+  }
+  const managersOf = (audience: AudienceSeed, k: number): ManagerSeed[] => pickUsers(Math.min(k, n)).map((userId) => {
+    // Thrive UI powers appear only on UI-created audiences; the administrator block only on structures.
+    const permissions: ManagerPermissions = {
+      audienceManager: { manageMembers: !audience.apiControlled && flag(), manageContent: flag(), assignments: flag() },
+      peopleManager: { canViewLearnPage: flag(), insights: flag(), manage: flag() }
+    }
+    if (audience.category === 'structure') permissions.administrator = { canManageAudiences: !audience.apiControlled && flag(), canAddAudienceManagers: flag() }
+    return { userId, permissions }
+  })
+
+  for (const audience of audiences) {
+    if (audience.category === 'structure') {
+      if (random() < STRUCTURE_MANAGER_RATE) audience.managers = managersOf(audience, 1 + Math.floor(random() * 3))
+      continue
+    }
+    const size = random() < MANY_RATE ? MANY_MIN + Math.floor(random() * (MANY_MAX - MANY_MIN + 1)) : 1 + Math.floor(random() * random() * FEW_MAX)
+    audience.members = pickUsers(Math.min(size, n))
+    if (random() < CHILD_MANAGER_RATE) audience.managers = managersOf(audience, 1 + Math.floor(random() * 2))
+  }
 }

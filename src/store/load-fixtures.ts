@@ -1,10 +1,10 @@
-// Reads fixture files, validates them against the fixture schema and resolves defaults into a seed.
+// Reads fixture files, validates them against the fixture schema and resolves defaults and user references into a seed.
 import { createHash } from 'node:crypto'
 import { readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { Compile } from 'typebox/compile'
 import { DataFileError, readJsonFile, validateDocument } from '../data-file.js'
-import { FixtureFile, type AudienceFixture, type StructureFixture } from '../schemas/fixtures.js'
+import { FixtureFile, type AudienceFixture, type ManagerFixture, type StructureFixture, type TenantFixture } from '../schemas/fixtures.js'
 import type { Audience } from '../schemas/audience.js'
 import type { ManagerPermissions, User } from '../schemas/members.js'
 import type { Scope } from '../schemas/oauth.js'
@@ -76,6 +76,96 @@ interface ResolveContext {
   path: string
   ids: Map<string, string>
   references: Map<string, string>
+  /** The tenant's user named by an id, a reference or an email, in that order, as the API resolves a user ref. */
+  findUser: (userRef: string) => User | undefined
+}
+
+/**
+ * The tenant's users with ids derived where absent, and a lookup by id, reference or email (case-insensitively).
+ * Each id, reference and email is unique in the tenant, so a member or manager names one user only.
+ */
+function resolveUsers (source: string, tenantPath: string, tenant: TenantFixture): { users: User[], find: (userRef: string) => User | undefined } {
+  const byId = new Map<string, { user: User, at: string }>()
+  const byReference = new Map<string, { user: User, at: string }>()
+  const byEmail = new Map<string, { user: User, at: string }>()
+  const users = (tenant.users ?? []).map((fixture, u) => {
+    const at = `${tenantPath}.users[${u}]`
+    const user: User = {
+      id: fixture.id ?? deriveId(tenant.tenantId, 'user', fixture.reference),
+      reference: fixture.reference,
+      email: fixture.email,
+      firstName: fixture.firstName ?? null,
+      lastName: fixture.lastName ?? null
+    }
+    const email = fixture.email.toLowerCase()
+    const seenId = byId.get(user.id)
+    if (seenId !== undefined) throw new DataFileError('fixture', source, `${at}.id`, `duplicate user id "${user.id}" in tenant ${tenant.tenantId} (also at ${seenId.at})`)
+    const seenRef = byReference.get(user.reference)
+    if (seenRef !== undefined) throw new DataFileError('fixture', source, `${at}.reference`, `duplicate user reference "${user.reference}" in tenant ${tenant.tenantId} (also at ${seenRef.at})`)
+    const seenEmail = byEmail.get(email)
+    if (seenEmail !== undefined) throw new DataFileError('fixture', source, `${at}.email`, `duplicate email "${user.email}" in tenant ${tenant.tenantId}, compared case-insensitively (also at ${seenEmail.at})`)
+    byId.set(user.id, { user, at })
+    byReference.set(user.reference, { user, at })
+    byEmail.set(email, { user, at })
+    return user
+  })
+  const find = (userRef: string): User | undefined =>
+    (byId.get(userRef) ?? byReference.get(userRef) ?? byEmail.get(userRef.toLowerCase()))?.user
+  return { users, find }
+}
+
+function findUser (ctx: ResolveContext, path: string, userRef: string): User {
+  const user = ctx.findUser(userRef)
+  if (user === undefined) throw new DataFileError('fixture', ctx.source, path, `no user "${userRef}" in tenant ${ctx.tenantId}: name one of the users listed in this tenant entry by id, reference or email`)
+  return user
+}
+
+function resolveMembers (ctx: ResolveContext, refs: readonly string[]): string[] {
+  const seen = new Map<string, number>()
+  return refs.map((ref, m) => {
+    const { id } = findUser(ctx, `${ctx.path}.members[${m}]`, ref)
+    const first = seen.get(id)
+    if (first !== undefined) throw new DataFileError('fixture', ctx.source, `${ctx.path}.members[${m}]`, `user "${ref}" is already a member of this audience (${ctx.path}.members[${first}])`)
+    seen.set(id, m)
+    return id
+  })
+}
+
+/** Output permissions: every flag present, false unless given; `administrator` on a structure only. */
+function resolveManagers (ctx: ResolveContext, managers: readonly ManagerFixture[], structure: boolean, apiControlled: boolean): ManagerSeed[] {
+  const seen = new Map<string, number>()
+  return managers.map((manager, k) => {
+    const at = `${ctx.path}.managers[${k}]`
+    const { id } = findUser(ctx, `${at}.user`, manager.user)
+    const first = seen.get(id)
+    if (first !== undefined) throw new DataFileError('fixture', ctx.source, `${at}.user`, `user "${manager.user}" is already a manager of this audience (${ctx.path}.managers[${first}])`)
+    seen.set(id, k)
+    const { audienceManager = {}, peopleManager = {}, administrator = {} } = manager.permissions ?? {}
+    // As the API decides: an all-false administrator block on a child audience is ignored, a true flag is refused.
+    if (!structure && Object.values(administrator).includes(true)) throw new DataFileError('fixture', ctx.source, `${at}.permissions.administrator`, 'an administrator block applies to a structure only: on a child audience every flag must be false or absent')
+    // Thrive: these are powers granted in its UI, so an API-controlled audience never shows them.
+    if (apiControlled && audienceManager.manageMembers === true) throw new DataFileError('fixture', ctx.source, `${at}.permissions.audienceManager.manageMembers`, 'manageMembers is a Thrive UI power: only a UI-created audience (apiControlled: false) can grant it')
+    if (apiControlled && administrator.canManageAudiences === true) throw new DataFileError('fixture', ctx.source, `${at}.permissions.administrator.canManageAudiences`, 'canManageAudiences is a Thrive UI power: only a UI-created structure (apiControlled: false) can grant it')
+    const permissions: ManagerPermissions = {
+      audienceManager: {
+        manageMembers: audienceManager.manageMembers ?? false,
+        manageContent: audienceManager.manageContent ?? false,
+        assignments: audienceManager.assignments ?? false
+      },
+      peopleManager: {
+        canViewLearnPage: peopleManager.canViewLearnPage ?? false,
+        insights: peopleManager.insights ?? false,
+        manage: peopleManager.manage ?? false
+      }
+    }
+    if (structure) {
+      permissions.administrator = {
+        canManageAudiences: administrator.canManageAudiences ?? false,
+        canAddAudienceManagers: administrator.canAddAudienceManagers ?? false
+      }
+    }
+    return { userId: id, permissions }
+  })
 }
 
 /** RFC 3339 allows a leap second (23:59:60) that JavaScript dates cannot hold; say so instead of crashing. */
@@ -107,7 +197,7 @@ function resolveAudience (
   ctx.ids.set(id, ctx.path)
   ctx.references.set(fixture.reference, ctx.path)
 
-  return {
+  const seed: AudienceSeed = {
     id,
     name: fixture.name,
     reference: fixture.reference,
@@ -118,6 +208,12 @@ function resolveAudience (
     createdAt,
     updatedAt
   }
+  // Absent rather than empty, as on most generated audiences.
+  const members = resolveMembers(ctx, fixture.members ?? [])
+  if (members.length > 0) seed.members = members
+  const managers = resolveManagers(ctx, fixture.managers ?? [], parent === null, apiControlled)
+  if (managers.length > 0) seed.managers = managers
+  return seed
 }
 
 /** Why a directory entry is not a fixture file, or null when it is one. */
@@ -185,7 +281,8 @@ export function loadFixtures (sources: FixtureSource[]): Seed {
           clientIds.add(client.clientId)
           return { clientId: client.clientId, clientSecret: client.clientSecret, scopes: [...client.scopes] }
         })
-        const ctx: ResolveContext = { source: name, tenantId: tenant.tenantId, path: '', ids: new Map(), references: new Map() }
+        const { users, find } = resolveUsers(name, tenantPath, tenant)
+        const ctx: ResolveContext = { source: name, tenantId: tenant.tenantId, path: '', ids: new Map(), references: new Map(), findUser: find }
         const audiences: AudienceSeed[] = []
         tenant.structures.forEach((structure, s) => {
           ctx.path = `${tenantPath}.structures[${s}]`
@@ -196,7 +293,7 @@ export function loadFixtures (sources: FixtureSource[]): Seed {
             audiences.push(resolveAudience(ctx, child, resolved))
           })
         })
-        tenants.set(tenant.tenantId, { tenantId: tenant.tenantId, apiSecret: tenant.apiSecret, clients, users: [], audiences, source: name })
+        tenants.set(tenant.tenantId, { tenantId: tenant.tenantId, apiSecret: tenant.apiSecret, clients, users, audiences, source: name })
       })
     }
   }

@@ -1,4 +1,5 @@
-// Property tests for fixture loading: any input is a seed or a DataFileError naming where; valid fixtures round-trip to the API.
+// Property tests for fixture loading: any input is a seed or a DataFileError naming where; valid fixtures round-trip to the
+// API, and their users, members and managers to the seed.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,7 +7,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { DataFileError } from '../../src/data-file.js'
-import { loadFixtures } from '../../src/store/load-fixtures.js'
+import { deriveId, loadFixtures, type AudienceSeed } from '../../src/store/load-fixtures.js'
 import { SCOPES } from '../../src/schemas/oauth.js'
 import { basic, testConfig } from '../helpers.js'
 import { fcOptions, hasControl } from './contract.js'
@@ -50,7 +51,52 @@ const audience = fc.record({
   return out
 })
 
-/** Fixtures that follow every rule of the format: unique ids and references per tenant, unique client ids, consistent apiControlled. */
+// A user's reference has a '-', which no id has, and no '@', which every email has: each user ref names one user only.
+const user = fc.record({
+  id: fc.option(hex24, { nil: undefined }),
+  reference: fc.stringMatching(/^u-[A-Za-z0-9._]{1,12}$/),
+  email: fc.tuple(fc.stringMatching(/^[a-z0-9]{1,6}([._+-][a-z0-9]{1,5}){0,2}$/), fc.stringMatching(/^[a-z0-9]{1,10}\.[a-z]{2,6}$/), fc.boolean())
+    .map(([local, domain, upper]) => upper ? `${local}@${domain}`.toUpperCase() : `${local}@${domain}`),
+  firstName: fc.option(fc.option(text100, { nil: null }), { nil: undefined }),
+  lastName: fc.option(fc.option(text100, { nil: null }), { nil: undefined })
+}, { requiredKeys: ['reference', 'email'] })
+const FLAGS = [
+  ['audienceManager', 'manageMembers'], ['audienceManager', 'manageContent'], ['audienceManager', 'assignments'],
+  ['peopleManager', 'canViewLearnPage'], ['peopleManager', 'insights'], ['peopleManager', 'manage'],
+  ['administrator', 'canManageAudiences'], ['administrator', 'canAddAudienceManagers']
+] as const
+/** Who an audience names, as indices into the tenant's users, each by id, reference or email (in any case). */
+const userRef = fc.tuple(fc.nat(), fc.constantFrom('id', 'reference', 'email', 'EMAIL'))
+const people = fc.record({
+  members: fc.array(userRef, { maxLength: 4 }),
+  managers: fc.array(fc.tuple(userRef, fc.option(fc.array(fc.option(fc.boolean(), { nil: undefined }), { minLength: FLAGS.length, maxLength: FLAGS.length }), { nil: undefined })), { maxLength: 3 })
+})
+type People = typeof people extends fc.Arbitrary<infer P> ? P : never
+
+/** An audience's members and managers from its drawn people, within the rules: each user once, UI powers and administrator flags only where allowed. */
+function namePeople (tenantId: string, users: Array<Record<string, unknown>>, drawn: People, structure: boolean, apiControlled: boolean): Record<string, unknown> {
+  if (users.length === 0) return {}
+  const refOf = ([n, how]: [number, string]): [number, string] => {
+    const u = users[n % users.length] as { id?: string, reference: string, email: string }
+    return [n % users.length, how === 'id' ? u.id ?? deriveId(tenantId, 'user', u.reference) : how === 'reference' ? u.reference : how === 'email' ? u.email.toLowerCase() : u.email.toUpperCase()]
+  }
+  const once = <T>(items: T[], index: (item: T) => number): T[] => items.filter((item, i) => items.findIndex((other) => index(other) === index(item)) === i)
+  const members = once(drawn.members.map(refOf), ([n]) => n).map(([, ref]) => ref)
+  const managers = once(drawn.managers.map(([r, flags]) => [refOf(r), flags] as const), ([[n]]) => n).map(([[, ref], flags]) => {
+    if (flags === undefined) return { user: ref }
+    const permissions: Record<string, Record<string, boolean>> = {}
+    FLAGS.forEach(([block, flag], i) => {
+      const value = flags[i]
+      if (value === undefined) return
+      if (value && ((block === 'administrator' && !structure) || (apiControlled && (flag === 'manageMembers' || flag === 'canManageAudiences')))) return
+      permissions[block] = { ...permissions[block], [flag]: value }
+    })
+    return { user: ref, permissions }
+  })
+  return { members, managers }
+}
+
+/** Fixtures that follow every rule of the format: unique ids and references per tenant, unique client ids, consistent apiControlled, users named by their members and managers. */
 const fixture = fc.uniqueArray(
   fc.record({
     tenantId: fc.stringMatching(/^[a-z]{2}(-[a-z]{1,6}){1,2}-[0-9]{1,2}_[A-Za-z0-9]{1,10}$/),
@@ -60,25 +106,40 @@ const fixture = fc.uniqueArray(
       clientSecret: secret,
       scopes: fc.shuffledSubarray([...SCOPES], { minLength: 1 })
     }), { maxLength: 3, selector: (c) => c.clientId }), { nil: undefined }),
-    structures: fc.array(fc.tuple(audience, fc.array(audience, { maxLength: 3 })), { maxLength: 4 })
+    users: fc.option(fc.uniqueArray(user, { maxLength: 4, selector: (u) => u.reference }), { nil: undefined }),
+    structures: fc.array(fc.tuple(fc.tuple(audience, people), fc.array(fc.tuple(audience, people), { maxLength: 3 })), { maxLength: 4 })
   }),
   { minLength: 1, maxLength: 3, selector: (x) => x.tenantId }
 ).map((tenants) => ({
-  tenants: tenants.map(({ structures, clients, ...tenant }) => {
+  tenants: tenants.map(({ structures, clients, users, ...tenant }) => {
     const ids = new Set<string>()
     const refs = new Set<string>()
-    const unique = (a: Record<string, unknown>) => {
+    const unique = ([a]: [Record<string, unknown>, People]) => {
       if (typeof a.id === 'string') { if (ids.has(a.id)) return false; ids.add(a.id) }
       if (refs.has(a.reference as string)) return false
       refs.add(a.reference as string)
       return true
     }
+    const userIds = new Set<string>()
+    const emails = new Set<string>()
+    const tenantUsers = (users ?? []).filter((u) => {
+      const id = u.id ?? deriveId(tenant.tenantId, 'user', u.reference)
+      if (userIds.has(id) || emails.has(u.email.toLowerCase())) return false
+      userIds.add(id)
+      emails.add(u.email.toLowerCase())
+      return true
+    }) as Array<Record<string, unknown>>
     return {
       ...tenant,
       ...(clients === undefined ? {} : { clients: clients.filter((c) => c.clientId !== tenant.tenantId) }),
-      structures: structures.filter(([s]) => unique(s)).map(([s, children]) => ({
+      ...(users === undefined ? {} : { users: tenantUsers }),
+      structures: structures.filter(([s]) => unique(s)).map(([[s, sPeople], children]) => ({
         ...s,
-        audiences: children.filter(unique).map((c) => s.apiControlled === false && c.apiControlled !== false ? { ...c, apiControlled: false } : c)
+        ...namePeople(tenant.tenantId, tenantUsers, sPeople, true, s.apiControlled !== false),
+        audiences: children.filter(unique).map(([c, cPeople]) => {
+          const child = s.apiControlled === false && c.apiControlled !== false ? { ...c, apiControlled: false } : c
+          return { ...child, ...namePeople(tenant.tenantId, tenantUsers, cPeople, false, child.apiControlled !== false) }
+        })
       }))
     }
   })
@@ -134,6 +195,43 @@ t.test('fixture files with any bytes load or throw a DataFileError naming the fi
 
 const encodeSegment = (s: string) => encodeURIComponent(s).replaceAll('.', '%2E')
 
+/** The Audience the API serves for a seeded audience: the parent block computed from the stored parentId (B.3). */
+function servedAs (a: AudienceSeed, all: readonly AudienceSeed[]): Record<string, unknown> {
+  const parent = all.find((p) => p.id === a.parentId)
+  return {
+    id: a.id,
+    name: a.name,
+    reference: a.reference,
+    apiControlled: a.apiControlled,
+    category: a.category,
+    type: a.type,
+    parent: parent === undefined ? null : { name: parent.name, reference: parent.reference, id: parent.id },
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt
+  }
+}
+
+/**
+ * A seeded audience's members and managers are the users its fixture names, in order, with every output flag present:
+ * false unless given, administrator on a structure only (part C, decided 7 and 8).
+ */
+function checkPeople (tenant: { users: ReadonlyArray<{ id: string, reference: string, email: string }> }, audience: AudienceSeed, source: Record<string, unknown>): void {
+  const idOf = (ref: string) => tenant.users.find((u) => u.id === ref || u.reference === ref || u.email.toLowerCase() === ref.toLowerCase())?.id
+  const members = (source.members ?? []) as string[]
+  if (JSON.stringify(audience.members ?? []) !== JSON.stringify(members.map(idOf))) throw new Error(`members of ${audience.reference}: ${JSON.stringify(audience.members)}`)
+  if (audience.members?.length === 0) throw new Error('an empty members list is left out')
+  const managers = (source.managers ?? []) as Array<{ user: string, permissions?: Record<string, Record<string, boolean>> }>
+  const expected = managers.map(({ user, permissions = {} }) => {
+    const out: Record<string, Record<string, boolean>> = {}
+    for (const [block, flag] of FLAGS) {
+      if (block === 'administrator' && audience.category !== 'structure') continue
+      out[block] = { ...out[block], [flag]: permissions[block]?.[flag] ?? false }
+    }
+    return { userId: idOf(user), permissions: out }
+  })
+  if (JSON.stringify(audience.managers ?? []) !== JSON.stringify(expected)) throw new Error(`managers of ${audience.reference}: ${JSON.stringify(audience.managers)} != ${JSON.stringify(expected)}`)
+}
+
 t.test('valid fixtures round-trip: every audience is served by id and by reference with exactly its fields, to its own tenant only', async (t) => {
   await fc.assert(fc.asyncProperty(fixture, async (data) => {
     const seed = loadFixtures([{ name: 'generated', data }])
@@ -144,6 +242,14 @@ t.test('valid fixtures round-trip: every audience is served by id and by referen
         const seeded = seed.tenants.find((s) => s.tenantId === tenant.tenantId)
         const given = tenant.structures.flatMap((s) => [s, ...s.audiences]) as Array<Record<string, unknown>>
         if (seeded?.audiences.length !== given.length) throw new Error('every fixture audience is in the seed')
+        const users = ((tenant as { users?: Array<Record<string, unknown>> }).users ?? []).map((u) => ({
+          id: u.id ?? deriveId(tenant.tenantId, 'user', u.reference as string),
+          reference: u.reference,
+          email: u.email,
+          firstName: u.firstName ?? null,
+          lastName: u.lastName ?? null
+        }))
+        if (JSON.stringify(seeded.users) !== JSON.stringify(users)) throw new Error(`users: ${JSON.stringify(seeded.users)} != ${JSON.stringify(users)}`)
         const ids = new Set(seeded.audiences.map((a) => a.id))
         for (const [k, audience] of seeded.audiences.entries()) {
           const source = given[k] as Record<string, unknown>
@@ -152,10 +258,10 @@ t.test('valid fixtures round-trip: every audience is served by id and by referen
           if (!/^[0-9a-f]{24}$/.test(audience.id)) throw new Error(`id ${audience.id}`)
           if (source.createdAt !== undefined && Date.parse(audience.createdAt) !== Date.parse(source.createdAt as string)) throw new Error(`createdAt ${audience.createdAt} != ${String(source.createdAt)}`)
           if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(audience.createdAt) || audience.updatedAt < audience.createdAt) throw new Error(`timestamps ${audience.createdAt} ${audience.updatedAt}`)
-          const parent = seeded.audiences.find((p) => p.id === audience.parentId)
-          const served = { id: audience.id, name: audience.name, reference: audience.reference, apiControlled: audience.apiControlled, category: audience.category, type: audience.type, parent: parent === undefined ? null : { name: parent.name, reference: parent.reference, id: parent.id }, createdAt: audience.createdAt, updatedAt: audience.updatedAt }
+          checkPeople(seeded, audience, source)
+          const served = JSON.stringify(servedAs(audience, seeded.audiences))
           const byId = await app.inject({ url: `/rest/v1/audiences/${audience.id}`, headers: auth })
-          if (byId.statusCode !== 200 || byId.body !== JSON.stringify(served)) throw new Error(`by id: ${byId.statusCode} ${byId.body} != ${JSON.stringify(served)}`)
+          if (byId.statusCode !== 200 || byId.body !== served) throw new Error(`by id: ${byId.statusCode} ${byId.body} != ${served}`)
           // Thrive looks up an exact id first, so a reference that equals another audience's id finds that one.
           if (ids.has(audience.reference) && audience.reference !== audience.id) continue
           const byRef = await app.inject({ url: `/audiences/${encodeSegment(audience.reference)}`, headers: auth })

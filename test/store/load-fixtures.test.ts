@@ -1,6 +1,6 @@
 // Fixture loading: every problem stops start-up with one message naming the file, the JSON path and the problem.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import t, { type Test } from 'tap'
@@ -44,6 +44,50 @@ t.test('the bundled fixtures load: two tenants, structures with children, a smar
   t.ok(all.some((a) => a.type === 'smart'))
   t.ok(all.some((a) => !a.apiControlled))
   t.ok(all.some((a) => a.category === 'audience' && a.parentId !== null))
+})
+
+t.test('the bundled fixtures have users, members and managers for every members and managers operation to show (part C)', async (t) => {
+  const seed = loadFixtures([{ path: DEFAULT_FIXTURES }])
+  const [acme, globex] = seed.tenants
+  t.same(seed.tenants.map((x) => x.users.length), [7, 3], 'several users per tenant')
+  t.ok(acme?.users.some((u) => u.firstName === null && u.lastName === null), 'an account without a name')
+  t.ok(acme?.users.some((u) => u.email !== u.email.toLowerCase()), 'an email in mixed case')
+  const ada = (x: typeof acme) => x?.users.find((u) => u.reference === 'ada.lovelace')?.id
+  t.ok(ada(acme) !== undefined && ada(globex) !== undefined && ada(acme) !== ada(globex), 'the same user reference in both tenants names two users')
+  const byRef = new Map(seed.tenants.flatMap((x) => x.audiences.map((a) => [`${x.tenantId} ${a.reference}`, a] as const)))
+  const at = (ref: string) => byRef.get(`eu-west-2_AcmeCorp1 ${ref}`)
+  t.same(at('backend')?.members, ['6601a1000000000000000001', '6601a1000000000000000003', '6601a1000000000000000005', '6601a1000000000000000002'], 'members named by reference, email in another case and id, in order')
+  t.equal(at('data analytics')?.members, undefined, 'a child audience without members')
+  t.same(at('engineering')?.managers?.[0]?.permissions.administrator, { canManageAudiences: false, canAddAudienceManagers: true }, 'a structure manager with an administrator block')
+  t.equal(at('backend')?.managers?.length, 1, 'a child audience manager')
+  t.equal(at('backend')?.managers?.[0]?.permissions.administrator, undefined)
+  t.equal(at('locations')?.managers?.[0]?.permissions.administrator?.canManageAudiences, true, 'a UI-created structure grants canManageAudiences')
+  t.equal(at('remote-staff')?.managers?.[0]?.permissions.audienceManager.manageMembers, true, 'a UI-created audience grants manageMembers')
+  t.ok(at('london-office')?.members !== undefined, 'a smart audience has members')
+  t.ok(globex?.audiences.some((a) => a.managers !== undefined) && globex.audiences.some((a) => a.members !== undefined))
+  // Examples and tests name these ids and references.
+  t.same(acme?.audiences.filter((a) => a.id.startsWith('63f8c536') || a.id.startsWith('64a1b2c3') || a.id.startsWith('65c0ffee')).map((a) => `${a.id} ${a.reference}`), [
+    '63f8c5361b9c80d3274be7ca engineering', '63f8c5361b9c80d3274be7cb backend', '63f8c5361b9c80d3274be7cc frontend',
+    '64a1b2c3d4e5f60718293a4b sales', '65c0ffee00000000000000a1 locations', '65c0ffee00000000000000a2 london-office'
+  ])
+  t.same(seed.tenants.flatMap((x) => x.audiences.map((a) => a.reference)), ['engineering', 'backend', 'frontend', 'data analytics', 'sales', 'sales/emea', 'équipe-paris', 'locations', 'london-office', 'remote-staff', 'engineering', 'platform', 'mobile', 'customer-success', 'onboarding'])
+})
+
+t.test('the README\'s example of users, members and managers loads as it reads', async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const block = /Users, members and managers:\n\n```json\n([\s\S]*?)```/.exec(readme)?.[1]
+  const seed = loadFixtures([{ name: 'README', data: JSON.parse(block ?? 'null') }])
+  const [ada, bob] = seed.tenants[0]?.users ?? []
+  t.same(bob, { id: '6601a1000000000000000002', reference: 'bob', email: 'Bob@Example.com', firstName: null, lastName: null })
+  t.same(seed.tenants[0]?.audiences[1]?.members, [ada?.id, bob?.id])
+  t.same(seed.tenants[0]?.audiences[0]?.managers, [{
+    userId: ada?.id,
+    permissions: {
+      audienceManager: { manageMembers: false, manageContent: true, assignments: false },
+      peopleManager: { canViewLearnPage: false, insights: true, manage: false },
+      administrator: { canManageAudiences: false, canAddAudienceManagers: true }
+    }
+  }])
 })
 
 t.test('several files in a directory are merged, in name order', async (t) => {
@@ -262,4 +306,137 @@ t.test('inline sources are named in messages, and odd keys are quoted in the JSO
 t.test('nothing is half-loaded: one bad file among good ones loads nothing', async (t) => {
   const d = dir({ 'a.json': { tenants: [tenant()] }, 'b.json': '{' })
   t.throws(() => loadFixtures([{ path: d }]), DataFileError)
+})
+
+// Users, members and managers (thrive-api.md part C, decided 7 and 8): a user ref is an id, a reference or an
+// email (case-insensitively); managers are stored with the output permissions the API serves.
+const people = (extra: Record<string, unknown> = {}) => tenant({
+  users: [
+    { reference: 'u-ada', email: 'Ada@Example.com', firstName: 'Ada', lastName: 'Lovelace' },
+    { id: 'abcdefabcdefabcdefabcdef', reference: 'u-bob', email: 'bob@example.com' },
+    { reference: 'u-cy', email: 'cy@example.com', firstName: null, lastName: 'Young' }
+  ],
+  ...extra
+})
+const ALL_FALSE = {
+  audienceManager: { manageMembers: false, manageContent: false, assignments: false },
+  peopleManager: { canViewLearnPage: false, insights: false, manage: false }
+}
+
+t.test('users, members and managers resolve into the seed: ids derived, names null when absent, members as user ids in order, managers with output permissions', async (t) => {
+  const seed = loadFixtures([{
+    name: 'x',
+    data: {
+      tenants: [people({
+        structures: [{
+          name: 'Tech',
+          reference: 'tech',
+          managers: [
+            { user: 'u-bob', permissions: { administrator: { canAddAudienceManagers: true }, peopleManager: { insights: true } } },
+            { user: 'ada@example.COM' }
+          ],
+          audiences: [
+            { name: 'Backend', reference: 'backend', members: ['u-cy', 'ADA@example.com', 'abcdefabcdefabcdefabcdef'], managers: [{ user: 'u-cy', permissions: { audienceManager: { manageContent: true, assignments: true }, administrator: { canAddAudienceManagers: false } } }] },
+            { name: 'Empty', reference: 'empty', members: [], managers: [] }
+          ]
+        }, {
+          name: 'UI',
+          reference: 'ui',
+          apiControlled: false,
+          managers: [{ user: 'u-ada', permissions: { administrator: { canManageAudiences: true } } }],
+          audiences: [{ name: 'Site', reference: 'site', apiControlled: false, managers: [{ user: 'u-ada', permissions: { audienceManager: { manageMembers: true }, peopleManager: { canViewLearnPage: true, manage: true } } }] }]
+        }]
+      })]
+    }
+  }])
+  const ada = deriveId('eu-west-2_FixTest1', 'user', 'u-ada')
+  const cy = deriveId('eu-west-2_FixTest1', 'user', 'u-cy')
+  const bob = 'abcdefabcdefabcdefabcdef'
+  t.same(seed.tenants[0]?.users, [
+    { id: ada, reference: 'u-ada', email: 'Ada@Example.com', firstName: 'Ada', lastName: 'Lovelace' },
+    { id: bob, reference: 'u-bob', email: 'bob@example.com', firstName: null, lastName: null },
+    { id: cy, reference: 'u-cy', email: 'cy@example.com', firstName: null, lastName: 'Young' }
+  ])
+  t.match(ada, /^[0-9a-f]{24}$/)
+  const [tech, backend, empty, ui, site] = seed.tenants[0]?.audiences ?? []
+  t.same(tech?.managers, [
+    { userId: bob, permissions: { ...ALL_FALSE, peopleManager: { canViewLearnPage: false, insights: true, manage: false }, administrator: { canManageAudiences: false, canAddAudienceManagers: true } } },
+    { userId: ada, permissions: { ...ALL_FALSE, administrator: { canManageAudiences: false, canAddAudienceManagers: false } } }
+  ])
+  t.equal(tech?.members, undefined, 'no members key when none are given')
+  t.same(backend?.members, [cy, ada, bob], 'in the order given, by reference, email (any case) or id')
+  t.same(backend?.managers, [{ userId: cy, permissions: { ...ALL_FALSE, audienceManager: { manageMembers: false, manageContent: true, assignments: true } } }], 'an all-false administrator block on a child is ignored')
+  t.same(Object.keys(empty ?? {}).sort(), ['apiControlled', 'category', 'createdAt', 'id', 'name', 'parentId', 'reference', 'type', 'updatedAt'], 'empty lists leave no key')
+  t.same(ui?.managers, [{ userId: ada, permissions: { ...ALL_FALSE, administrator: { canManageAudiences: true, canAddAudienceManagers: false } } }])
+  t.same(site?.managers, [{ userId: ada, permissions: { audienceManager: { manageMembers: true, manageContent: false, assignments: false }, peopleManager: { canViewLearnPage: true, insights: false, manage: true } } }])
+})
+
+t.test('a tenant without users has none, and its audiences no members or managers', async (t) => {
+  const seed = loadFixtures([{ name: 'x', data: { tenants: [tenant()] } }])
+  t.same(seed.tenants[0]?.users, [])
+  t.same(seed.tenants[0]?.audiences.filter((a) => 'members' in a || 'managers' in a), [])
+})
+
+t.test('a member or a manager that names no user of its own tenant entry', async (t) => {
+  const f = (structures: unknown[], extra: Record<string, unknown> = {}) => ({ 'f.json': { tenants: [people({ structures, ...extra })] } })
+  expectError(t, f([{ name: 'A', reference: 'a', audiences: [{ name: 'B', reference: 'b', members: ['u-ada', 'nobody'] }] }]), 'f.json', '$.tenants[0].structures[0].audiences[0].members[1]', /no user "nobody" in tenant eu-west-2_FixTest1: name one of the users listed in this tenant entry by id, reference or email$/)
+  expectError(t, f([{ name: 'A', reference: 'a', managers: [{ user: 'u-ad' }] }]), 'f.json', '$.tenants[0].structures[0].managers[0].user', /no user "u-ad" in tenant/)
+  // Users are per tenant: another tenant's user is unknown here, even in the same file.
+  const other = { tenantId: 'eu-west-2_Other2', apiSecret: 's', users: [{ reference: 'u-zed', email: 'zed@example.com' }], structures: [] }
+  expectError(t, { 'f.json': { tenants: [other, people({ structures: [{ name: 'A', reference: 'a', members: ['u-zed'] }] })] } }, 'f.json', '$.tenants[1].structures[0].members[0]', /no user "u-zed" in tenant eu-west-2_FixTest1/)
+  // An email is matched case-insensitively, a reference exactly.
+  expectError(t, f([{ name: 'A', reference: 'a', members: ['U-ADA'] }]), 'f.json', '$.tenants[0].structures[0].members[0]', /no user "U-ADA"/)
+})
+
+t.test('a duplicate user id, reference or email (case-insensitively) in a tenant', async (t) => {
+  const users = (list: unknown[]) => ({ 'f.json': { tenants: [tenant({ users: list })] } })
+  const id = '0123456789abcdef01234567'
+  expectError(t, users([{ id, reference: 'a', email: 'a@x.io' }, { id, reference: 'b', email: 'b@x.io' }]), 'f.json', '$.tenants[0].users[1].id', /duplicate user id "0123456789abcdef01234567" in tenant eu-west-2_FixTest1 \(also at \$\.tenants\[0\]\.users\[0\]\)$/)
+  expectError(t, users([{ reference: 'a', email: 'a@x.io' }, { id, reference: 'a', email: 'b@x.io' }]), 'f.json', '$.tenants[0].users[1].reference', /duplicate user reference "a" in tenant eu-west-2_FixTest1 \(also at \$\.tenants\[0\]\.users\[0\]\)$/)
+  expectError(t, users([{ reference: 'a', email: 'a@x.io' }, { reference: 'b', email: 'b@x.io' }, { reference: 'c', email: 'B@X.io' }]), 'f.json', '$.tenants[0].users[2].email', /duplicate email "B@X\.io" in tenant eu-west-2_FixTest1, compared case-insensitively \(also at \$\.tenants\[0\]\.users\[1\]\)$/)
+  // A derived id collides when a given id equals the one derived from another user's reference.
+  expectError(t, users([{ reference: 'a', email: 'a@x.io' }, { id: deriveId('eu-west-2_FixTest1', 'user', 'a'), reference: 'b', email: 'b@x.io' }]), 'f.json', '$.tenants[0].users[1].id', /duplicate user id/)
+  // The same reference or email in two tenants is fine.
+  const seed = loadFixtures([{ name: 'x', data: { tenants: [people(), people({ tenantId: 'eu-west-2_Other2' })] } }])
+  t.equal(seed.tenants[1]?.users[0]?.id, deriveId('eu-west-2_Other2', 'user', 'u-ada'), 'ids derive from the tenant too')
+})
+
+t.test('the same user twice in one audience\'s members or managers, however it is named', async (t) => {
+  const f = (audience: Record<string, unknown>) => ({ 'f.json': { tenants: [people({ structures: [{ name: 'A', reference: 'a', ...audience }] })] } })
+  expectError(t, f({ members: ['u-ada', 'u-bob', 'ADA@example.com'] }), 'f.json', '$.tenants[0].structures[0].members[2]', /user "ADA@example\.com" is already a member of this audience \(\$\.tenants\[0\]\.structures\[0\]\.members\[0\]\)$/)
+  expectError(t, f({ managers: [{ user: 'abcdefabcdefabcdefabcdef' }, { user: 'u-bob' }] }), 'f.json', '$.tenants[0].structures[0].managers[1].user', /user "u-bob" is already a manager of this audience \(\$\.tenants\[0\]\.structures\[0\]\.managers\[0\]\)$/)
+  // A member may also be a manager, and a user may belong to several audiences.
+  const seed = loadFixtures([{ name: 'x', data: { tenants: [people({ structures: [{ name: 'A', reference: 'a', members: ['u-ada'], managers: [{ user: 'u-ada' }], audiences: [{ name: 'B', reference: 'b', members: ['u-ada'] }] }] })] } }])
+  t.equal(seed.tenants[0]?.audiences[1]?.members?.[0], seed.tenants[0]?.audiences[0]?.managers?.[0]?.userId)
+})
+
+t.test('an administrator block with a true flag on a child audience is refused (part C decided 1)', async (t) => {
+  for (const flag of ['canAddAudienceManagers', 'canManageAudiences']) {
+    const child = { name: 'B', reference: 'b', apiControlled: false, managers: [{ user: 'u-ada', permissions: { administrator: { [flag]: true } } }] }
+    expectError(t, { 'f.json': { tenants: [people({ structures: [{ name: 'A', reference: 'a', apiControlled: false, audiences: [child] }] })] } }, 'f.json', '$.tenants[0].structures[0].audiences[0].managers[0].permissions.administrator', /an administrator block applies to a structure only: on a child audience every flag must be false or absent$/)
+  }
+})
+
+t.test('manageMembers and canManageAudiences, Thrive UI powers, are refused on an API-controlled audience (part C decided 8)', async (t) => {
+  const f = (structure: Record<string, unknown>) => ({ 'f.json': { tenants: [people({ structures: [{ name: 'A', reference: 'a', ...structure }] })] } })
+  expectError(t, f({ audiences: [{ name: 'B', reference: 'b', managers: [{ user: 'u-ada', permissions: { audienceManager: { manageMembers: true } } }] }] }), 'f.json', '$.tenants[0].structures[0].audiences[0].managers[0].permissions.audienceManager.manageMembers', /manageMembers is a Thrive UI power: only a UI-created audience \(apiControlled: false\) can grant it$/)
+  expectError(t, f({ managers: [{ user: 'u-ada', permissions: { administrator: { canManageAudiences: true } } }] }), 'f.json', '$.tenants[0].structures[0].managers[0].permissions.administrator.canManageAudiences', /canManageAudiences is a Thrive UI power: only a UI-created structure \(apiControlled: false\) can grant it$/)
+  // false is what an API-controlled audience shows anyway, so a snapshot that writes it loads back.
+  const seed = loadFixtures([{ name: 'x', data: { tenants: [people({ structures: [{ name: 'A', reference: 'a', managers: [{ user: 'u-ada', permissions: { audienceManager: { manageMembers: false }, administrator: { canManageAudiences: false } } }] }] })] } }])
+  t.same(seed.tenants[0]?.audiences[0]?.managers?.[0]?.permissions, { ...ALL_FALSE, administrator: { canManageAudiences: false, canAddAudienceManagers: false } })
+})
+
+t.test('users, members and managers are checked against the fixture schema', async (t) => {
+  const users = (list: unknown[]) => ({ 'f.json': { tenants: [tenant({ users: list })] } })
+  expectError(t, users([{ reference: 'a', email: 'not-an-email' }]), 'f.json', '$.tenants[0].users[0].email', /must match format "email", got "not-an-email"/)
+  expectError(t, users([{ reference: 'a', email: `${'x'.repeat(250)}@x.io` }]), 'f.json', '$.tenants[0].users[0].email', /must not have more than 254 characters/)
+  expectError(t, users([{ reference: 'r'.repeat(101), email: 'a@x.io' }]), 'f.json', '$.tenants[0].users[0].reference', /must not have more than 100 characters/)
+  expectError(t, users([{ reference: '', email: 'a@x.io' }]), 'f.json', '$.tenants[0].users[0].reference', /must not have fewer than 1 characters/)
+  expectError(t, users([{ email: 'a@x.io' }]), 'f.json', '$.tenants[0].users[0].reference', /required field is missing/)
+  expectError(t, users([{ id: 'nope', reference: 'a', email: 'a@x.io' }]), 'f.json', '$.tenants[0].users[0].id', /must match pattern/)
+  const manager = (m: unknown) => ({ 'f.json': { tenants: [people({ structures: [{ name: 'A', reference: 'a', managers: [m] }] })] } })
+  expectError(t, manager({ user: 'u-ada', permissions: { audienceManager: { delete: true } } }), 'f.json', '$.tenants[0].structures[0].managers[0].permissions.audienceManager.delete', /unknown field "delete"/)
+  expectError(t, manager({ user: 'u-ada', permissions: { peopleManager: { insights: 'yes' } } }), 'f.json', '$.tenants[0].structures[0].managers[0].permissions.peopleManager.insights', /must be boolean/)
+  expectError(t, manager({ reference: 'u-ada' }), 'f.json', '$.tenants[0].structures[0].managers[0].user', /required field is missing/)
+  expectError(t, { 'f.json': { tenants: [people({ structures: [{ name: 'A', reference: 'a', members: [42] }] })] } }, 'f.json', '$.tenants[0].structures[0].members[0]', /must be string, got 42/)
 })
