@@ -57,7 +57,15 @@ export interface TenantData {
   order: AudienceSeed[] | undefined
   /** Whether any record differs from the seed's, which makes the seed's order stale. */
   changed: boolean
+  /**
+   * Filtered lists by filter, so a client paging through one filter scans the tenant once, not once per page.
+   * Emptied by every write; at most MAX_VIEWS, each at most one entry per audience.
+   */
+  views: Map<string, AudienceSeed[]>
 }
+
+/** Enough for the few filters a client pages through at once, while a large tenant holds few copies of its order. */
+export const MAX_VIEWS = 4
 
 function freezeSeed (seed: TenantSeed): TenantSeed {
   for (const a of seed.audiences) {
@@ -89,7 +97,8 @@ function indexTenant (seed: TenantSeed): TenantData {
     usersByEmail: new Map(),
     created: 0,
     order: undefined,
-    changed: false
+    changed: false,
+    views: new Map()
   }
   for (const a of seed.audiences) indexAudience(data, a)
   for (const u of seed.users) {
@@ -151,10 +160,14 @@ function lowerBound (order: readonly AudienceSeed[], a: AudienceSeed): number {
   return low
 }
 
-/** The order to change in place, copied first if it is still the seed's; undefined when no list has built one. */
+/**
+ * Called by every write before it changes a record: the order to change in place, copied first if it is still the
+ * seed's, or undefined when no list has built one.
+ */
 function ownOrder (data: TenantData): AudienceSeed[] | undefined {
   if (data.order !== undefined && Object.isFrozen(data.order)) data.order = data.order.slice()
   data.changed = true
+  data.views.clear()
   return data.order
 }
 
@@ -331,21 +344,18 @@ class MemoryTenant implements TenantRepository {
         const { apiControlled } = query
         // The route accepts RFC 3339 date-times only, whose four-digit years give ISO strings that compare as instants.
         const since = query.updatedSince === undefined ? undefined : new Date(query.updatedSince).toISOString()
-        let page: AudienceSeed[]
-        let total: number
-        if (apiControlled === undefined && since === undefined) {
-          page = d.order.slice(start, end)
-          total = d.order.length
-        } else {
-          page = []
-          total = 0
-          for (const a of d.order) {
-            if ((apiControlled !== undefined && a.apiControlled !== apiControlled) || (since !== undefined && a.updatedAt < since)) continue
-            if (total >= start && total < end) page.push(a)
-            total++
+        let matching: readonly AudienceSeed[] = d.order
+        if (apiControlled !== undefined || since !== undefined) {
+          const key = `${String(apiControlled)} ${String(since)}`
+          let view = d.views.get(key)
+          if (view === undefined) {
+            view = d.order.filter((a) => (apiControlled === undefined || a.apiControlled === apiControlled) && (since === undefined || a.updatedAt >= since))
+            if (d.views.size >= MAX_VIEWS) d.views.delete(d.views.keys().next().value as string)
+            d.views.set(key, view)
           }
+          matching = view
         }
-        return { results: page.map((a) => toAudience(d, a)), pagination: paginate(total, query) }
+        return { results: matching.slice(start, end).map((a) => toAudience(d, a)), pagination: paginate(matching.length, query) }
       },
       async create (input: CreateAudienceInput): Promise<Audience> {
         const d = data()

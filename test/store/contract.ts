@@ -251,7 +251,12 @@ export function storeContract (name: string, factory: StoreFactory): void {
     t.test('list: creates, renames, moves, member writes and deletes show in place, whether or not a list ran first', async (t) => {
       for (const listFirst of [true, false]) {
         const w = world(t)
-        if (listFirst) await w.a.audiences.list({ page: 1, perPage: 1 })
+        const recent = { page: 1, perPage: 100, updatedSince: Date.parse('2024-02-01T00:00:00.000Z') }
+        if (listFirst) {
+          await w.a.audiences.list({ page: 1, perPage: 1 })
+          t.strictSame((await w.a.audiences.list(recent)).results.map((x) => x.reference), ['frontend', 'backend', ID.sales])
+          t.strictSame((await w.a.audiences.list({ page: 1, perPage: 100, apiControlled: false })).results.map((x) => x.reference), ['ui', 'smart'])
+        }
         w.clock.now = Date.parse('2024-01-02T12:00:00.000Z')
         const early = await w.a.audiences.create({ name: 'Early', reference: 'early', category: 'structure' })
         w.clock.now = NOW
@@ -266,6 +271,8 @@ export function storeContract (name: string, factory: StoreFactory): void {
         t.strictSame(page.results[2], early)
         t.strictSame(page.results[7], late)
         t.equal(page.pagination.totalResults, 8)
+        t.strictSame((await w.a.audiences.list(recent)).results.map((x) => x.reference), ['frontend', 'backend', 'late'], `a filtered list follows the writes; a member write leaves updatedAt (list first: ${listFirst})`)
+        t.strictSame((await w.a.audiences.list({ page: 1, perPage: 100, apiControlled: false })).results.map((x) => x.reference), ['ui', 'smart'])
         await w.store.reset(A.tenantId)
         t.strictSame((await w.a.audiences.list({ page: 1, perPage: 100 })).results, SEED_ORDER.map(seedAudience), `the seed order after a reset (list first: ${listFirst})`)
       }

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { Audience, AudienceParent } from '../../src/schemas/audience.js'
 import { deriveId } from '../../src/store/load-fixtures.js'
-import { MemoryStore } from '../../src/store/memory-store.js'
+import { MAX_VIEWS, MemoryStore } from '../../src/store/memory-store.js'
 import type { TenantRepository } from '../../src/store/store.js'
 import { build, IDS, TENANT_A } from '../helpers.js'
 import { A, makeSeed, storeContract } from './contract.js'
@@ -66,4 +66,18 @@ t.test("an unknown tenant's version is 0, a value no known tenant ever has", asy
   t.ok(store.tenantIds().every((id) => store.version(id) > 0))
   await store.reset()
   t.ok(store.tenantIds().every((id) => store.version(id) > 0))
+})
+
+// A filtered list keeps its matches so the next page does not scan the tenant again; each view can be as large as
+// the tenant, so only a few are kept.
+t.test('filtered lists are kept for the next page, at most MAX_VIEWS of them, and every write drops them', async (t) => {
+  const store = new MemoryStore(makeSeed(), { now: () => 0 })
+  const audiences = (store.tenant(A.tenantId) as TenantRepository).audiences
+  const filters = Array.from({ length: MAX_VIEWS + 2 }, (_, i) => ({ page: 1, perPage: 2, updatedSince: Date.UTC(2024, 0, 1 + i) }))
+  const first = await Promise.all(filters.map((f) => audiences.list(f)))
+  t.equal(store.data(A.tenantId).views.size, MAX_VIEWS)
+  t.strictSame(await Promise.all(filters.map((f) => audiences.list(f))), first, 'an evicted filter is built again, the same')
+  t.equal(store.data(A.tenantId).views.size, MAX_VIEWS)
+  await audiences.update('eng', { name: 'Renamed' })
+  t.equal(store.data(A.tenantId).views.size, 0)
 })
