@@ -3,7 +3,7 @@ import { DECOY_DIGEST, matchesDigest, secretDigest } from '../secrets.js'
 import type { Audience } from '../schemas/audience.js'
 import type { TenantFixture } from '../schemas/fixtures.js'
 import type {
-  BulkFailureReason, BulkResult, Manager, ManagerInput, ManagerPermissions, Member, Page, PageRequest, User
+  BulkFailureReason, BulkResult, Manager, ManagerInput, ManagerPermissions, Member, Page, PageRequest, Pagination, User
 } from '../schemas/members.js'
 import { SCOPES, type Scope } from '../schemas/oauth.js'
 import { deriveId, type AudienceSeed, type ManagerSeed, type Seed, type TenantSeed } from './load-fixtures.js'
@@ -207,7 +207,7 @@ function withList (a: AudienceSeed, key: 'members' | 'managers', list: string[] 
   return Object.freeze(next)
 }
 
-function paginate<T> (total: number, page: PageRequest): Page<T>['pagination'] {
+function paginate (total: number, page: PageRequest): Pagination {
   return { totalResults: total, totalPages: Math.ceil(total / page.perPage), page: page.page, perPage: page.perPage }
 }
 
