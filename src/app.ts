@@ -15,12 +15,13 @@ import openapi from './plugins/openapi.js'
 import store, { type StoreFactory } from './plugins/store.js'
 import tokens from './plugins/tokens.js'
 import audienceRoutes from './routes/audiences.js'
+import memberRoutes from './routes/members.js'
 import jwksRoute from './routes/jwks.js'
 import controlRoutes from './routes/mock/control.js'
 import healthRoute from './routes/mock/health.js'
 import oauthTokenRoute from './routes/oauth-token.js'
 import { ErrorBody } from './schemas/common.js'
-import { lazySerializers, lazyValidators } from './lazy-compilers.js'
+import { lazySerializers, lazyValidators, uncoercedBodies } from './lazy-compilers.js'
 import { Audience } from './schemas/audience.js'
 import { FaultRule, FaultRuleInput } from './schemas/faults.js'
 import { OAuthError, TokenResponse } from './schemas/oauth.js'
@@ -81,7 +82,7 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
     ajv: { customOptions: { removeAdditional: false, validateSchema: false } },
     // Validators and serializers are compiled on a route's first request, not at start-up (see lazy-compilers.ts),
     // unless asked for eagerly: then Fastify's own compilers do it in ready().
-    schemaController: options.compileSchemas === 'eager' ? {} : { compilersFactory: { buildValidator: lazyValidators(), buildSerializer: lazySerializers() } },
+    schemaController: { compilersFactory: options.compileSchemas === 'eager' ? { buildValidator: uncoercedBodies() } : { buildValidator: lazyValidators(), buildSerializer: lazySerializers() } },
     // The journal plugin logs one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors,
@@ -111,9 +112,11 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
     await api.register(authentication)
     api.addHook('onRequest', api.authenticate)
     api.addHook('preValidation', api.applyFaults)
-    await api.register(audienceRoutes, { prefix: '/rest/v1' })
     // Thrive's docs write paths without /rest/v1; real clients use it. Serve both, document one.
-    await api.register(audienceRoutes, { hide: true })
+    for (const at of [{ prefix: '/rest/v1' }, { prefix: '', hide: true }]) {
+      await api.register(audienceRoutes, at)
+      await api.register(memberRoutes, at)
+    }
   })
   await app.register(oauthTokenRoute)
   await app.register(jwksRoute)

@@ -10,10 +10,32 @@ type SerializerBuilder = NonNullable<CompilersFactory['buildSerializer']>
 type Validate = ((data: unknown, cxt?: unknown) => unknown) & { errors?: unknown, schemaEnv?: unknown }
 
 /**
+ * Fastify's own Ajv compiler, with type coercion for the URL's parts only. A query string or a path holds nothing but
+ * strings, so `?page=2` must become a number; a JSON body states its types, and Thrive does not coerce them
+ * (`"name": 42` is a 400, thrive-api.md part C), so neither does this server.
+ */
+export function uncoercedBodies (build: ValidatorBuilder = AjvCompiler()): ValidatorBuilder {
+  return function buildValidatorCompiler (externalSchemas, options) {
+    const custom = (options as { customOptions?: Record<string, unknown> } | undefined)?.customOptions
+    // Each Ajv instance is made when a schema first needs it: most routes have no body.
+    let url: ReturnType<ValidatorBuilder> | undefined
+    let body: ReturnType<ValidatorBuilder> | undefined
+    return function validatorCompiler (route) {
+      if (route.httpPart === 'body') {
+        body ??= build(externalSchemas, { ...options, customOptions: { ...custom, coerceTypes: false } } as typeof options)
+        return body(route)
+      }
+      url ??= build(externalSchemas, options)
+      return url(route)
+    } as ReturnType<ValidatorBuilder>
+  }
+}
+
+/**
  * Fastify's own Ajv compiler, deferred: the Ajv instance is created, and a route's schema compiled, when a request
  * first needs it. A mock starts far more often than most of its routes are called.
  */
-export function lazyValidators (build: ValidatorBuilder = AjvCompiler()): ValidatorBuilder {
+export function lazyValidators (build: ValidatorBuilder = uncoercedBodies()): ValidatorBuilder {
   return function buildLazyValidatorCompiler (externalSchemas, options) {
     let compiler: ReturnType<ValidatorBuilder> | undefined
     return function lazyValidatorCompiler (routeSchema) {

@@ -5,7 +5,9 @@ import { Type, type TSchema } from 'typebox'
 import type { FastifySchema } from 'fastify'
 import { Audience, AudienceParams } from './schemas/audience.js'
 import type { ErrorBody } from './schemas/common.js'
+import { AudiencePage, BulkResult, Manager, MemberPage } from './schemas/members.js'
 import { TokenParams, TokenResponse, type OAuthError, type Scope } from './schemas/oauth.js'
+import { CreateAudienceBody, ListAudiencesQuery, ManagerInputs, ManagerParams, MemberParams, PageQuery, Success, UpdateAudienceBody, UpdatedAudience, UserRefs } from './schemas/requests.js'
 import { FAULT_STATUSES } from './schemas/statuses.js'
 import { oauthCode } from './oauth-errors.js'
 
@@ -25,7 +27,8 @@ export interface OperationInput {
   tags: string[]
   access: Access
   errorDialect: ErrorDialect
-  success: { status: number, schema: TSchema }
+  /** Each success status and its body (a bulk write answers 200, or 207 when some items failed). */
+  success: Record<number, TSchema>
   params?: TSchema
   querystring?: TSchema
   body?: TSchema
@@ -78,7 +81,7 @@ function securityOf (access: Access): Array<Record<string, string[]>> {
 export function defineOperation (input: OperationInput): Operation {
   const own = { ...COMMON_ERRORS, ...(input.access === 'client' ? {} : API_ERRORS), ...input.errors }
   const statuses = [...new Set([...FAULT_STATUSES, ...Object.keys(own).map(Number)])].sort((a, b) => a - b)
-  const response: Record<number, TSchema> = { [input.success.status]: input.success.schema }
+  const response: Record<number, TSchema> = { ...input.success }
   for (const status of statuses) response[status] = errorSchema(input.errorDialect, status, own[status])
   const schema: Operation['schema'] = {
     operationId: input.operationId,
@@ -101,6 +104,8 @@ function servedAt (path: string): string {
   return `Served at \`/rest/v1${shown}\`, the path real clients call, and at \`${shown}\`, the form Thrive's reference pages write; both answer the same.`
 }
 
+const AudienceRef = Type.Unsafe<Audience>(Type.Ref('Audience'))
+
 /** The token request parameters; the examples are what the docs page's "Try it out" form starts from. */
 export const TokenRequest = Type.Object({
   // Swagger UI fills every form field with its schema's sample, the type name ("string") when there is no example,
@@ -111,7 +116,29 @@ export const TokenRequest = Type.Object({
   client_secret: Type.Optional(Type.String({ description: 'client_secret_post: the client secret (the API secret, or the OAuth client secret); leave out with HTTP Basic', examples: [''] }))
 }, { examples: [{ grant_type: 'client_credentials' }] })
 
+const NOT_FOUND = 'No audience with this id or reference in the caller\'s tenant'
+const UI_CONTROLLED = 'The audience is managed in the Thrive UI (apiControlled: false), so the API cannot change it'
+const BULK = { 200: BulkResult, 207: Type.Unsafe<BulkResult>({ ...BulkResult, description: 'Some items failed: `failure` lists each with its reason' }) }
+const audienceOperation = {
+  tags: ['Audiences'],
+  errorDialect: 'thrive' as const,
+  audienceParam: 'audienceId'
+}
+
 export const OPERATIONS = {
+  listAudiences: defineOperation({
+    ...audienceOperation,
+    operationId: 'listAudiences',
+    method: 'GET',
+    path: '/audiences',
+    summary: 'Gets audiences',
+    description: `Every audience of the tenant, oldest first (createdAt, then id), a page at a time. ${servedAt('/audiences')}`,
+    audienceParam: undefined,
+    access: 'read',
+    success: { 200: AudiencePage },
+    querystring: ListAudiencesQuery,
+    errors: { 400: 'A query value breaks its rule: page below 1, perPage outside 1–1000, limit outside 1–100, apiControlled not true/false, updatedSince not a date-time' }
+  }),
   getAudience: defineOperation({
     operationId: 'getAudience',
     method: 'GET',
@@ -121,10 +148,159 @@ export const OPERATIONS = {
     tags: ['Audiences'],
     access: 'read',
     errorDialect: 'thrive',
-    success: { status: 200, schema: Type.Unsafe<Audience>(Type.Ref('Audience')) },
+    success: { 200: AudienceRef },
     params: AudienceParams,
     audienceParam: 'audienceId',
     errors: { 404: 'No audience with this id or reference in the caller\'s tenant' }
+  }),
+  createAudience: defineOperation({
+    ...audienceOperation,
+    operationId: 'createAudience',
+    method: 'POST',
+    path: '/audiences',
+    summary: 'Creates an audience',
+    description: `Creates a structure (no parentId) or a child audience (parentId: its structure, by id or reference). Answers 201 with the audience and a Location header. ${servedAt('/audiences')}`,
+    audienceParam: undefined,
+    access: 'write',
+    success: { 201: AudienceRef },
+    body: CreateAudienceBody,
+    errors: {
+      403: `The parent structure is managed in the Thrive UI; or the token lacks api/write or api/all`,
+      409: 'The reference is already used by another audience of the tenant',
+      422: 'A structure with parentId, an audience without one, or a parent that does not exist or is not a structure'
+    }
+  }),
+  updateAudience: defineOperation({
+    ...audienceOperation,
+    operationId: 'updateAudience',
+    method: 'PATCH',
+    path: '/audiences/:audienceId',
+    summary: 'Updates an audience',
+    description: `Renames an audience, changes its reference, or moves a child audience to another structure (parentId). \`memberOperations\` is null unless it moved. ${servedAt('/audiences/:audienceId')}`,
+    access: 'write',
+    success: { 200: UpdatedAudience },
+    params: AudienceParams,
+    body: UpdateAudienceBody,
+    errors: {
+      400: 'The body breaks the schema, or sets none of name, reference and parentId',
+      403: `${UI_CONTROLLED}; or the token lacks api/write or api/all`,
+      404: NOT_FOUND,
+      409: 'The new reference is already used by another audience of the tenant',
+      422: 'parentId on a structure (structures cannot move), or a parent that does not exist or is not a structure'
+    }
+  }),
+  deleteAudience: defineOperation({
+    ...audienceOperation,
+    operationId: 'deleteAudience',
+    method: 'DELETE',
+    path: '/audiences/:audienceId',
+    summary: 'Deletes an audience',
+    description: `Removes an audience that has no child audiences, with its members and managers; its reference is free again. ${servedAt('/audiences/:audienceId')}`,
+    access: 'write',
+    success: { 200: Success },
+    params: AudienceParams,
+    errors: { 403: `${UI_CONTROLLED}; or the token lacks api/write or api/all`, 404: NOT_FOUND, 409: 'The structure still has child audiences' }
+  }),
+  listMembers: defineOperation({
+    ...audienceOperation,
+    operationId: 'listMembers',
+    method: 'GET',
+    path: '/audiences/:audienceId/members',
+    summary: 'Gets the members of an audience',
+    description: `Members in the order they were added, a page at a time. ${servedAt('/audiences/:audienceId/members')}`,
+    access: 'read',
+    success: { 200: MemberPage },
+    params: AudienceParams,
+    querystring: PageQuery,
+    errors: { 400: 'A query value breaks its rule: page below 1, perPage outside 1–1000, limit outside 1–100', 404: NOT_FOUND }
+  }),
+  addMembers: defineOperation({
+    ...audienceOperation,
+    operationId: 'addMembers',
+    method: 'POST',
+    path: '/audiences/:audienceId/members',
+    summary: 'Adds members to an audience',
+    description: `1–100 users by id, reference or email. 200 when every one was added; 207 with the reason for each that was not (\`user not found\`, \`already a member\`, \`duplicate in request\`). ${servedAt('/audiences/:audienceId/members')}`,
+    access: 'write',
+    success: BULK,
+    params: AudienceParams,
+    body: UserRefs,
+    errors: { 403: `${UI_CONTROLLED}; or the token lacks api/write or api/all`, 404: NOT_FOUND }
+  }),
+  replaceMembers: defineOperation({
+    ...audienceOperation,
+    operationId: 'replaceMembers',
+    method: 'PATCH',
+    path: '/audiences/:audienceId/members',
+    summary: 'Replaces the members of an audience',
+    description: `The members become exactly the 1–100 users of the request that were found (an empty list is not supported). 207 names each user that was not. ${servedAt('/audiences/:audienceId/members')}`,
+    access: 'write',
+    success: BULK,
+    params: AudienceParams,
+    body: UserRefs,
+    errors: { 403: `${UI_CONTROLLED}; or the token lacks api/write or api/all`, 404: NOT_FOUND }
+  }),
+  removeMember: defineOperation({
+    ...audienceOperation,
+    operationId: 'removeMember',
+    method: 'DELETE',
+    path: '/audiences/:audienceId/members/:userRef',
+    summary: 'Removes a member from an audience',
+    description: `The user is named by id, reference or email. ${servedAt('/audiences/:audienceId/members/:userRef')}`,
+    access: 'write',
+    success: { 200: Success },
+    params: MemberParams,
+    errors: { 403: `${UI_CONTROLLED}; or the token lacks api/write or api/all`, 404: `${NOT_FOUND}; or the user does not exist or is not a member` }
+  }),
+  listManagers: defineOperation({
+    ...audienceOperation,
+    operationId: 'listManagers',
+    method: 'GET',
+    path: '/audiences/:audienceId/managers',
+    summary: 'Gets the managers of an audience',
+    description: `A bare array of managers with their permissions (\`administrator\` only on a structure). ${servedAt('/audiences/:audienceId/managers')}`,
+    access: 'read',
+    success: { 200: Type.Array(Manager) },
+    params: AudienceParams,
+    errors: { 404: NOT_FOUND }
+  }),
+  addManagers: defineOperation({
+    ...audienceOperation,
+    operationId: 'addManagers',
+    method: 'POST',
+    path: '/audiences/:audienceId/managers',
+    summary: 'Adds managers to an audience',
+    description: `1–100 managers: a user (\`reference\`: id, reference or email) and permissions, every flag false unless set. 207 names each that failed (\`user not found\`, \`already a manager\`, \`duplicate in request\`). ${servedAt('/audiences/:audienceId/managers')}`,
+    access: 'write',
+    success: BULK,
+    params: AudienceParams,
+    body: ManagerInputs,
+    errors: { 403: `${UI_CONTROLLED}; or the token lacks api/write or api/all`, 404: NOT_FOUND, 422: 'An administrator permission set on a child audience (administrator applies to structures only)' }
+  }),
+  replaceManagers: defineOperation({
+    ...audienceOperation,
+    operationId: 'replaceManagers',
+    method: 'PATCH',
+    path: '/audiences/:audienceId/managers',
+    summary: 'Replaces the managers of an audience',
+    description: `The managers become exactly the 1–100 of the request whose user was found (an empty list is not supported). ${servedAt('/audiences/:audienceId/managers')}`,
+    access: 'write',
+    success: BULK,
+    params: AudienceParams,
+    body: ManagerInputs,
+    errors: { 403: `${UI_CONTROLLED}; or the token lacks api/write or api/all`, 404: NOT_FOUND, 422: 'An administrator permission set on a child audience (administrator applies to structures only)' }
+  }),
+  removeManager: defineOperation({
+    ...audienceOperation,
+    operationId: 'removeManager',
+    method: 'DELETE',
+    path: '/audiences/:audienceId/managers/:userId',
+    summary: 'Removes a manager from an audience',
+    description: `The user is named by id, reference or email. ${servedAt('/audiences/:audienceId/managers/:userId')}`,
+    access: 'write',
+    success: { 200: Success },
+    params: ManagerParams,
+    errors: { 403: `${UI_CONTROLLED}; or the token lacks api/write or api/all`, 404: `${NOT_FOUND}; or the user does not exist or is not a manager` }
   }),
   getAccessToken: defineOperation({
     operationId: 'getAccessToken',
@@ -135,7 +311,7 @@ export const OPERATIONS = {
     tags: ['OAuth'],
     access: 'client',
     errorDialect: 'oauth',
-    success: { status: 200, schema: Type.Unsafe<TokenResponse>(Type.Ref('TokenResponse')) },
+    success: { 200: Type.Unsafe<TokenResponse>(Type.Ref('TokenResponse')) },
     params: TokenParams,
     body: TokenRequest,
     consumes: ['application/x-www-form-urlencoded', 'application/json'],
@@ -152,11 +328,13 @@ export type OperationId = keyof typeof OPERATIONS
 export const OPERATION_IDS = Object.keys(OPERATIONS) as OperationId[]
 
 /**
- * The options of an operation's route: its schema (hidden from the document for an alias path) and the operation
- * itself in the route config, where authentication, faults and the request context read it.
+ * The options of an operation's route: method, path, schema (hidden from the document for an alias path) and the
+ * operation itself in the route config, where authentication, faults and the request context read it.
  */
 export function routeOptions (operation: Operation, options: { hide?: boolean } = {}) {
   return {
+    method: operation.method,
+    url: operation.path,
     config: { operation },
     schema: options.hide === true ? { ...operation.schema, hide: true } : operation.schema
   }

@@ -14,6 +14,13 @@ export const IDS = {
   bStructure: 'bbbbbbbbbbbbbbbbbbbbbbb1'
 }
 
+/** Tenant A's users; tenant B has its own "ada", another user with the same reference and email. */
+export const USERS = {
+  ada: { id: 'a0a0a0a0a0a0a0a0a0a0a0a1', reference: 'ada', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' },
+  grace: { id: 'a0a0a0a0a0a0a0a0a0a0a0a2', reference: 'grace', email: 'Grace.Hopper@example.com' },
+  linus: { id: 'a0a0a0a0a0a0a0a0a0a0a0a3', reference: 'linus', email: 'linus@example.com' }
+}
+
 /** Two tenants sharing the reference "shared", with the awkward references clients must encode. */
 export const FIXTURE = {
   tenants: [
@@ -26,6 +33,7 @@ export const FIXTURE = {
         { clientId: 'a-hooks', clientSecret: 'a-hooks-secret', scopes: ['api/webhooks'] },
         { clientId: 'a-mixed', clientSecret: 'a-mixed-secret', scopes: ['api/read', 'api/write'] }
       ],
+      users: [USERS.ada, USERS.grace, USERS.linus],
       structures: [
         {
           id: IDS.aStructure,
@@ -33,8 +41,9 @@ export const FIXTURE = {
           reference: 'shared',
           createdAt: '2024-01-15T10:20:30.123Z',
           updatedAt: '2024-02-01T00:00:00.000Z',
+          managers: [{ user: 'ada', permissions: { audienceManager: { manageContent: true }, administrator: { canAddAudienceManagers: true } } }],
           audiences: [
-            { id: IDS.aChild, name: 'Backend', reference: 'backend', createdAt: '2024-01-16T00:00:00.000Z', updatedAt: '2024-01-17T00:00:00.000Z' },
+            { id: IDS.aChild, name: 'Backend', reference: 'backend', createdAt: '2024-01-16T00:00:00.000Z', updatedAt: '2024-01-17T00:00:00.000Z', members: ['ada', 'grace.hopper@example.com'] },
             { name: 'With Space', reference: 'with space' },
             { name: 'Accented', reference: 'équipe' },
             { name: 'Slashed', reference: 'sales/emea' },
@@ -46,13 +55,15 @@ export const FIXTURE = {
           name: 'UI made',
           reference: 'ui-made',
           apiControlled: false,
-          audiences: [{ name: 'Smart one', reference: 'smart-one', apiControlled: false, type: 'smart' }]
+          managers: [{ user: 'grace', permissions: { administrator: { canManageAudiences: true } } }],
+          audiences: [{ name: 'Smart one', reference: 'smart-one', apiControlled: false, type: 'smart', members: ['linus'], managers: [{ user: 'linus', permissions: { audienceManager: { manageMembers: true } } }] }]
         }
       ]
     },
     {
       ...TENANT_B,
       clients: [{ clientId: 'b-reader', clientSecret: 'b-reader-secret', scopes: ['api/read'] }],
+      users: [{ reference: 'ada', email: 'ada@example.com' }],
       structures: [
         { id: IDS.bStructure, name: 'B Tech', reference: 'shared', createdAt: '2024-03-01T00:00:00.000Z', updatedAt: '2024-03-01T00:00:00.000Z' }
       ]

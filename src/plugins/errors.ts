@@ -126,6 +126,20 @@ export function jsonParser (fastify: FastifyInstance) {
   }
 }
 
+/**
+ * Replaces a scope's JSON parser with one that reads an empty body as no body: clients send
+ * `Content-Type: application/json` on every call, a bodiless DELETE or POST included. Routes whose schema needs a
+ * body still refuse the empty one (400); everything else is the app's JSON parser.
+ */
+export function acceptEmptyJson (scope: FastifyInstance): void {
+  const parseJson = jsonParser(scope)
+  scope.removeContentTypeParser('application/json')
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, function (request, body, done) {
+    if (body === '') return done(null, undefined)
+    parseJson(request, body, done)
+  })
+}
+
 async function errorsPlugin (fastify: FastifyInstance) {
   fastify.addHook('onRequest', checkBodySize)
 

@@ -59,6 +59,33 @@ t.test('real responses of every operation validate against /openapi.json, status
   const token = await getToken(app, 'a-writer', 'a-writer-secret')
   await check(app, 'GET', '/rest/v1/audiences/backend', { headers: { authorization: `Bearer ${token}` } })
 
+  // Part C: every operation, with each status its own rules give (201, 207, 400, 403, 404, 409, 422).
+  const json = { ...auth, 'content-type': 'application/json' }
+  const body = (payload: unknown) => ({ headers: json, payload: JSON.stringify(payload) })
+  await check(app, 'GET', '/rest/v1/audiences?perPage=2', { headers: auth })
+  await check(app, 'GET', '/rest/v1/audiences?page=0', { headers: auth })
+  await check(app, 'POST', '/rest/v1/audiences', body({ name: 'New', reference: 'new', category: 'structure' }))
+  await check(app, 'POST', '/rest/v1/audiences', body({ name: 'Dup', reference: 'new', category: 'structure' }))
+  await check(app, 'POST', '/rest/v1/audiences', body({ name: 'Orphan', reference: 'orphan', category: 'audience' }))
+  await check(app, 'POST', '/rest/v1/audiences', body({ name: 'Under UI', reference: 'under-ui', category: 'audience', parentId: 'ui-made' }))
+  await check(app, 'POST', '/rest/v1/audiences', body({ name: 42 }))
+  await check(app, 'PATCH', '/rest/v1/audiences/backend', body({ name: 'Backend', parentId: 'new' }))
+  await check(app, 'PATCH', '/rest/v1/audiences/ghost', body({ name: 'X' }))
+  await check(app, 'DELETE', '/rest/v1/audiences/shared', { headers: json })
+  await check(app, 'DELETE', '/rest/v1/audiences/with%20space', { headers: json })
+  await check(app, 'GET', '/rest/v1/audiences/backend/members', { headers: auth })
+  await check(app, 'POST', '/rest/v1/audiences/backend/members', body(['linus']))
+  await check(app, 'POST', '/rest/v1/audiences/backend/members', body(['linus', 'nobody']))
+  await check(app, 'PATCH', '/rest/v1/audiences/backend/members', body(['ada', 'grace']))
+  await check(app, 'DELETE', '/rest/v1/audiences/backend/members/ada', { headers: json })
+  await check(app, 'DELETE', '/rest/v1/audiences/backend/members/ada', { headers: json })
+  await check(app, 'GET', '/rest/v1/audiences/shared/managers', { headers: auth })
+  await check(app, 'POST', '/rest/v1/audiences/backend/managers', body([{ reference: 'ada' }]))
+  await check(app, 'POST', '/rest/v1/audiences/backend/managers', body([{ reference: 'ada', permissions: { administrator: { canAddAudienceManagers: true } } }]))
+  await check(app, 'PATCH', '/rest/v1/audiences/backend/managers', body([{ reference: 'grace' }, { reference: 'nobody' }]))
+  await check(app, 'DELETE', '/rest/v1/audiences/backend/managers/grace', { headers: json })
+  await check(app, 'DELETE', '/rest/v1/audiences/smart-one/members/linus', { headers: json })
+
   const tokenUrl = `/oauth2/token/${TENANT_A.tenantId}`
   await check(app, 'POST', tokenUrl, { payload: { grant_type: 'client_credentials', client_id: 'a-reader', client_secret: 'a-reader-secret' } })
   await check(app, 'POST', tokenUrl, { payload: { grant_type: 'password', client_id: 'a-reader', client_secret: 'a-reader-secret' } })

@@ -116,11 +116,11 @@ t.test('a very long unknown id is cut in the 404 message', async (t) => {
   t.equal(json(res).message, `No audience with id or reference "${'x'.repeat(100)}…" exists in this tenant`)
 })
 
-t.test('an empty audience id is a 404 in the documented shape', async (t) => {
+t.test('an empty audience id is the list of audiences, the trailing slash tolerated (B.1, part C)', async (t) => {
   const app = await build(t)
   const res = await app.inject({ url: '/audiences/', headers: { authorization: BASIC_A } })
-  t.equal(res.statusCode, 404)
-  t.same(Object.keys(json(res)).sort(), ['error', 'message', 'status'])
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), (await app.inject({ url: '/rest/v1/audiences', headers: { authorization: BASIC_A } })).json())
 })
 
 t.test('a response is a copy: changing one does not change the next', async (t) => {

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { jsonParser, sendError } from '../../plugins/errors.js'
+import { acceptEmptyJson, sendError } from '../../plugins/errors.js'
 import { resetState } from '../../reset.js'
 import { ErrorRef } from '../../schemas/common.js'
 import { Clock, ClockChange, Removed, ResetResult } from '../../schemas/control.js'
@@ -67,13 +67,8 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
     }
   })
   // An empty JSON body is an absent one, so `POST /reset` with only the JSON content type is a full reset,
-  // as a bare POST once was; the other routes' body schemas refuse it. Everything else is the app's JSON parser.
-  const parseJson = jsonParser(fastify)
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, function (request, body, done) {
-    if (body === '') return done(null, undefined)
-    parseJson(request, body, done)
-  })
+  // as a bare POST once was; the other routes' body schemas refuse it.
+  acceptEmptyJson(app)
 
   const config = { journal: false }
 
