@@ -165,7 +165,7 @@ export const OPERATIONS = {
     success: { 201: AudienceRef },
     body: CreateAudienceBody,
     errors: {
-      403: `The parent structure is managed in the Thrive UI; or the token lacks api/write or api/all`,
+      403: 'The parent structure is managed in the Thrive UI; or the token lacks api/write or api/all',
       409: 'The reference is already used by another audience of the tenant',
       422: 'A structure with parentId, an audience without one, or a parent that does not exist or is not a structure'
     }
