@@ -5,7 +5,9 @@ import { libraryConfig, type LogLevel } from './config.js'
 import { authenticateClient, grantScopes, tokenResponse } from './client-credentials.js'
 import type { OAuthError } from './oauth-errors.js'
 import { resetState } from './reset.js'
+import { UnknownTenantError } from './errors.js'
 import type { ResetResult } from './schemas/control.js'
+import type { FixtureFile } from './schemas/fixtures.js'
 import type { FixtureSource } from './store/load-fixtures.js'
 import type { FaultRule, FaultRuleInput } from './schemas/faults.js'
 import type { JournalEntry, JournalQuery } from './schemas/journal.js'
@@ -17,6 +19,8 @@ export { FaultLimitError, FaultRuleError } from './faults/engine.js'
 export { NoConnectionError } from './plugins/faults.js'
 export { GENERATED_TENANT } from './store/seed.js'
 export type { Audience } from './schemas/audience.js'
+export type { FixtureFile, TenantFixture } from './schemas/fixtures.js'
+export type { BulkResult, Manager, Member, Pagination } from './schemas/members.js'
 export type { FaultRule, FaultRuleInput, FaultEffect, FaultMatch } from './schemas/faults.js'
 export type { JournalEntry, JournalQuery } from './schemas/journal.js'
 export type { TokenResponse, Scope } from './schemas/oauth.js'
@@ -72,6 +76,8 @@ export interface MockServer {
   advanceClock: (ms: number) => void
   /** One tenant's data, faults and journal back to the start; with no argument, every tenant's, and the clock. */
   reset: (tenantId?: string) => Promise<ResetResult>
+  /** A tenant's current data as a fixture document that `fixtures` loads back to the same answers; rejects for an unknown tenant. */
+  exportTenant: (tenantId: string) => Promise<FixtureFile>
   close: () => Promise<void>
 }
 
@@ -122,7 +128,12 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
     clearFaults: (tenantId) => app.faults.clear(tenantId),
     requests: (query) => app.journal.list(query),
     advanceClock: (ms) => app.clock.advance(ms),
-    reset: (tenantId) => resetState(app, tenantId),
+    reset: async (tenantId) => await resetState(app, tenantId),
+    async exportTenant (tenantId) {
+      const tenant = app.store.tenant(tenantId)
+      if (tenant === undefined) throw new UnknownTenantError(tenantId)
+      return { tenants: [await tenant.snapshot()] }
+    },
     close: async () => { await app.close() }
   }
 }

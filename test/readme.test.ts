@@ -1,9 +1,11 @@
-// The README's fault-injection cookbook, pasted block by block in order against a fresh server, does what its
-// comments say. Each command runs in one bash session (variables carry over, as in a terminal); a command with a
+// The README's fault-injection cookbook and audience API walk-through, each pasted in order against a fresh server,
+// do what their comments say. Each command runs in one bash session (variables carry over, as in a terminal); a command with a
 // trailing "# ..." comment is checked against it, and every other command must exit 0.
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import t from 'tap'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
 import { startCli } from './cli-helpers.js'
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
@@ -40,6 +42,27 @@ function commandsUnder (markdown: string, heading: string): Array<{ command: str
 
 interface Ran { stdout: string, stderr: string, code: number }
 
+/** Where `actual` differs from the part of it that `expected` shows (objects: the fields named; arrays: item by item). */
+function firstMismatch (expected: unknown, actual: unknown, at: string): string | null {
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual) || actual.length !== expected.length) return `${at}: expected an array of ${expected.length}`
+    for (const [i, item] of expected.entries()) {
+      const problem = firstMismatch(item, actual[i], `${at}[${i}]`)
+      if (problem !== null) return problem
+    }
+    return null
+  }
+  if (typeof expected === 'object' && expected !== null) {
+    if (typeof actual !== 'object' || actual === null) return `${at}: expected an object`
+    for (const [key, value] of Object.entries(expected)) {
+      const problem = firstMismatch(value, (actual as Record<string, unknown>)[key], `${at}.${key}`)
+      if (problem !== null) return problem
+    }
+    return null
+  }
+  return Object.is(expected, actual) ? null : `${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`
+}
+
 /** What a comment promises about a command's result; null when the comment promises nothing checkable. */
 function check (comment: string, ran: Ran): string | null {
   const exit = /curl(?: exit|: \()\s*(\d+)/.exec(comment)
@@ -60,6 +83,17 @@ function check (comment: string, ran: Ran): string | null {
     // A lower bound only: the delay is the least it can take, however busy the machine is.
     return Number.parseFloat(seconds as string) >= Number(after[2]) ? null : `answered in ${seconds as string}, before the ${after[2]} s the rule asks for`
   }
+  // A JSON comment shows part of the answer: every field it names must be there with that value.
+  if (comment.startsWith('{') || comment.startsWith('[')) {
+    let answer: unknown
+    try {
+      answer = JSON.parse(ran.stdout)
+    } catch {
+      return `expected JSON, got ${ran.stdout.slice(0, 200)}`
+    }
+    const missing = firstMismatch(JSON.parse(comment), answer, '$')
+    return missing === null ? null : `${missing} in ${ran.stdout.slice(0, 300)}`
+  }
   const status = /^(\d{3})\b/.exec(comment)
   if (status !== null) {
     const got = /^HTTP\/1\.1 (\d{3})/.exec(ran.stdout)?.[1] ?? ran.stdout.trim()
@@ -72,19 +106,23 @@ function check (comment: string, ran: Ran): string | null {
   return `no check for the comment "${comment}"`
 }
 
-t.test('the README cookbook, run in order against a fresh server, does what its comments say', async (t) => {
-  const commands = commandsUnder(README, '### Cookbook')
-  t.ok(commands.length >= 15, `${commands.length} commands`)
+/** Runs a README block's commands in order, in one bash session against a fresh server, and checks each result. */
+async function runSection (t: Test, heading: string, least: { commands: number, checked: number }): Promise<void> {
+  const commands = commandsUnder(README, heading)
+  t.ok(commands.length >= least.commands, `${commands.length} commands`)
   t.ok(commands[0]?.command.startsWith('B=http://localhost:8080;'), 'it starts by naming the server')
   const server = await startCli([])
   t.teardown(() => server.stop())
-  const marker = '@@cookbook-step@@'
+  // Files a block writes land in a directory of their own, not in the repository.
+  const cwd = mkdtempSync(join(tmpdir(), 'readme-'))
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
+  const marker = '@@readme-step@@'
   const script = commands.map((c, i) => {
     const command = i === 0 ? c.command.replace('B=http://localhost:8080', `B=${server.url}`) : c.command
     // Each step's output and exit status are fenced, so the runner can read them back per step.
     return `echo "${marker}${i}" ; echo "${marker}${i}" >&2\n${command}\nstatus=$? ; echo "" ; echo "${marker}exit $status"`
   }).join('\n')
-  const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60_000 })
+  const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60_000, cwd })
   t.equal(run.status, 0, 'the script ran to its end')
   const stdoutSteps = run.stdout.split(new RegExp(`${marker}\\d+\\n`)).slice(1)
   const stderrSteps = run.stderr.split(new RegExp(`${marker}\\d+\\n`)).slice(1)
@@ -98,5 +136,13 @@ t.test('the README cookbook, run in order against a fresh server, does what its 
     if (c.comment !== null) checked += 1
     t.equal(problem, null, `step ${i + 1}: ${c.command.split('\n')[0] as string}${c.comment === null ? '' : `   # ${c.comment}`}`)
   })
-  t.ok(checked >= 9, `${checked} commands checked against their comments`)
+  t.ok(checked >= least.checked, `${checked} commands checked against their comments`)
+}
+
+t.test('the README cookbook, run in order against a fresh server, does what its comments say', async (t) => {
+  await runSection(t, '### Cookbook', { commands: 15, checked: 9 })
+})
+
+t.test('the README walk-through of the audience API, run in order against a fresh server, does what its comments say', async (t) => {
+  await runSection(t, '### Walk-through', { commands: 15, checked: 13 })
 })

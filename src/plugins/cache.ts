@@ -43,14 +43,6 @@ export class AppCache {
   set (key: string, tenantId: string, value: unknown): void {
     this.#lru.set(key, { tenantId, version: this.#store.version(tenantId), value })
   }
-
-  get size (): number {
-    return this.#lru.size
-  }
-
-  clear (): void {
-    this.#lru.clear()
-  }
 }
 
 declare module 'fastify' {

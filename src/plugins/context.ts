@@ -41,7 +41,7 @@ function createContext (request: FastifyRequest, _reply: FastifyReply, done: Hoo
   const param = operation?.audienceParam
   request.ctx = {
     operation,
-    audienceRef: param === undefined ? null : (request.params as Record<string, string>)[param] ?? null,
+    audienceRef: param === undefined ? null : (request.params as Record<string, string>)[param] as string,
     tenantId: null,
     clientId: null,
     principal: null,

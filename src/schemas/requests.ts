@@ -24,7 +24,7 @@ export const ManagerParams = Type.Object({
 export type ManagerParams = Static<typeof ManagerParams>
 
 const paging = {
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'Page number, from 1' })),
+  page: Type.Optional(Type.Integer({ minimum: 1, description: 'Page number, from 1 (default 1)' })),
   perPage: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Page size, 1–1000 (default 100)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Page size, 1–100; used only when perPage is absent' }))
 }

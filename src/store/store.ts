@@ -114,7 +114,6 @@ export interface Store {
   has (tenantId: string): boolean
   /** The tenant's repository, or undefined when this server does not know the tenant. */
   tenant (tenantId: string): TenantRepository | undefined
-  tenantIds (): readonly string[]
   /**
    * Bumped by every write to the tenant and by its reset; caches keyed on it can never serve stale data.
    * Synchronous: a shared store keeps it current from change notifications.

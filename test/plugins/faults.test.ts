@@ -137,6 +137,15 @@ t.test('match narrows by client, method, route, exact path, path prefix and audi
   t.equal((await readA(app, 'shared')).statusCode, 200)
   await app.inject({ method: 'DELETE', url: '/__mock/faults' })
 
+  // "Shadowed by an id" has the reference IDS.aChild, which Thrive's lookup resolves to Backend (an id wins), so a rule
+  // naming IDS.aChild is Backend's and never the shadowed audience's, however that one is addressed.
+  await arm(app, { match: { tenantId: TENANT_A.tenantId, audienceId: IDS.aChild }, effect: { status: 409 } })
+  const shadowed = (await app.inject({ url: '/rest/v1/audiences?perPage=1000', headers: { authorization: BASIC_A } })).json() as { results: Array<{ id: string, reference: string }> }
+  const shadowedId = shadowed.results.find((a) => a.reference === IDS.aChild)?.id as string
+  t.equal((await readA(app, shadowedId)).statusCode, 200, 'not the audience whose reference the rule\'s id shadows')
+  t.equal((await readA(app, 'backend')).statusCode, 409, 'the audience the id names, by its reference')
+  await app.inject({ method: 'DELETE', url: '/__mock/faults' })
+
   await arm(app, { match: { tenantId: TENANT_A.tenantId, audienceId: 'ghost' }, effect: { status: 500 } })
   t.equal((await readA(app, 'ghost')).statusCode, 500, 'an audience that does not exist still matches by name')
   await app.inject({ method: 'DELETE', url: '/__mock/faults' })

@@ -186,7 +186,7 @@ export function storeContract (name: string, factory: StoreFactory): void {
       t.equal(store.has(A.tenantId), true)
       t.equal(store.has('eu-west-2_Unknown'), false)
       t.equal(store.tenant('eu-west-2_Unknown'), undefined)
-      t.strictSame([...store.tenantIds()].sort(), [A.tenantId, B.tenantId])
+      t.equal(store.has(B.tenantId), true)
       t.equal(store.tenant(A.tenantId)?.tenantId, A.tenantId)
       t.strictSame(store.sources, ['contract-seed'])
       t.strictSame(await store.stats(), { tenants: 2, audiences: 9, users: 6 })

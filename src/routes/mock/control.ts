@@ -8,6 +8,7 @@ import { ErrorRef } from '../../schemas/common.js'
 import { Clock, ClockChange, Removed, ResetResult } from '../../schemas/control.js'
 import type { FaultLimitError } from '../../faults/engine.js'
 import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
+import { FixtureFile } from '../../schemas/fixtures.js'
 import { JournalEntry, JournalQuery } from '../../schemas/journal.js'
 import { secretsEqual } from '../../secrets.js'
 import { ANONYMOUS_RING_SIZE, JOURNAL_BYTE_BUDGET } from '../../store/journal.js'
@@ -149,6 +150,23 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
     }
   }, async function reset (request) {
     return await resetState(fastify, request.body.tenantId)
+  })
+
+  app.get('/tenants/:tenantId/fixture', {
+    config,
+    schema: {
+      operationId: 'exportTenant',
+      summary: 'A tenant\'s current data as a fixture document, which --fixtures loads back to the same answers',
+      description: 'Ids, timestamps, users, members and managers included, and the tenant\'s credentials, so keep an export where you keep other test secrets.',
+      tags,
+      params: Type.Object({ tenantId: Type.String({ description: 'The Tenant ID', examples: ['eu-west-2_AcmeCorp1'] }) }),
+      response: { 200: FixtureFile, ...errors }
+    }
+  }, async function exportTenant (request, reply) {
+    const { tenantId } = request.params
+    const tenant = fastify.store.tenant(tenantId)
+    if (tenant === undefined) return sendError(reply, 404, `Unknown tenant "${tenantId.slice(0, 128)}"`)
+    return { tenants: [await tenant.snapshot()] }
   })
 
   const clockState = (): Clock => {
