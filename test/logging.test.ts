@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import t, { type Test } from 'tap'
 import { CLI, startCli } from './cli-helpers.js'
 import { basic, BASIC_A, build, FIXTURE, getToken, TENANT_A } from './helpers.js'
@@ -107,6 +108,21 @@ t.test('after SIGTERM, stdout holds a JSON line for every request answered befor
   t.ok(shutdown > lines.indexOf(requests.at(-1) as Record<string, unknown>), 'the shutdown line comes after the last request')
   const out = cli.output()
   for (const secret of [TENANT_A.apiSecret, 'a-wrong-secret', 'a-reader-secret', accessToken, BASIC_A.slice(6)]) t.notMatch(out, secret)
+})
+
+t.test('an uncaught exception still leaves every line logged before it in stdout, then the error, and exits 1', async (t) => {
+  // The crash is made on demand: a signal whose handler throws, outside any request.
+  const crash = join(mkdtempSync(join(tmpdir(), 'logging-crash-')), 'crash.mjs')
+  writeFileSync(crash, "process.on('SIGUSR2', () => { throw new Error('crash on purpose') })\n")
+  const cli = await startCli(['--fixtures', fixtureFile(), '--log-level', 'info'], { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(crash).href}` })
+  const N = 100
+  for (let i = 0; i < N; i++) {
+    await (await fetch(`${cli.url}/rest/v1/audiences/missing-${i}`, { headers: { authorization: BASIC_A } })).arrayBuffer()
+  }
+  t.equal(await cli.stop('SIGUSR2'), 1)
+  const lines = jsonLines(t, cli.output())
+  t.equal(lines.filter((l) => typeof l.url === 'string' && l.url.startsWith('/rest/v1/audiences/missing-')).length, N, `all ${N} request lines`)
+  t.match(lines.at(-1), { level: 30, msg: 'shutting down: draining in-flight requests', err: { type: 'Error', message: 'crash on purpose' } })
 })
 
 t.test('the CLI writes its log lines to stdout in batches of several lines, not one write per line', async (t) => {
