@@ -1,16 +1,35 @@
 // The only place that touches the process: builds the app, listens, and drains on SIGTERM/SIGINT.
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
+import pino from 'pino'
 import { buildApp, loggerOptions } from './app.js'
 import type { Config } from './config.js'
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 export const SHUTDOWN_GRACE_MS = 10_000
 
+/** Log lines are gathered until there are this many bytes, then written with one system call. */
+export const LOG_BUFFER_BYTES = 4096
+
+/** How long a log line may wait in that buffer when traffic is too light to fill it. */
+export const LOG_FLUSH_INTERVAL_MS = 100
+
 export async function startServer (config: Config): Promise<FastifyInstance> {
-  // JSON for machines; readable lines when a person is watching the terminal.
+  // JSON for machines; readable lines when a person is watching the terminal. pino-pretty runs in pino's worker
+  // thread, which flushes on exit on its own.
   const pretty = { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
-  const app = await buildApp(config, { logger: loggerOptions(config, process.stdout.isTTY ? pretty : {}) })
+  // A write to stdout per line, made synchronously, cost a third of the throughput at info. Lines are buffered and
+  // written asynchronously instead; pino writes what is left synchronously when the process exits, even after a
+  // crash (process.exit, or close-with-grace's exit on an uncaught exception).
+  const destination = process.stdout.isTTY ? null : pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS })
+  const app = await buildApp(config, { logger: loggerOptions(config, destination === null ? pretty : { stream: destination }) })
+  if (destination !== null) {
+    // app.close() returns once every line logged before it is written, so a caller that exits next loses none.
+    app.addHook('onClose', function (_, done) {
+      // fsync fails on a pipe or a terminal: the lines were written all the same.
+      destination.flush(() => { done() })
+    })
+  }
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async function ({ signal, err }) {
     app.log.info({ signal, err }, 'shutting down: draining in-flight requests')
     await app.close()
