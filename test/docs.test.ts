@@ -4,6 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
+import { OPERATIONS } from '../src/operations.js'
 import type { Browser, Page } from 'playwright-core'
 import { startMockServer } from '../src/index.js'
 import { FIXTURE } from './helpers.js'
@@ -67,6 +68,10 @@ t.test('the /docs page loads in Chromium and lists the audience and token operat
   const paths = await page.$$eval('.opblock-summary-path', (nodes) => nodes.map((n) => n.textContent?.replace(/\u200b/g, '').trim()))
   t.ok(paths.includes('/rest/v1/audiences/{audienceId}'), 'lists GET audience')
   t.ok(paths.includes('/oauth2/token/{tenantId}'), 'lists the token endpoint')
+  const audienceOps = Object.values(OPERATIONS).filter((op) => op.tags.includes('Audiences')).map((op) => op.operationId)
+  t.equal(audienceOps.length, 13, 'the 13 audience operations of thrive-api.md part C')
+  const shown = await page.$$eval('.opblock', (nodes) => nodes.map((n) => n.id))
+  t.same(audienceOps.filter((id) => !shown.includes(`operations-Audiences-${id}`)), [], 'the page shows every audience operation')
   t.match(await page.textContent('.info .title'), /Thrive audience API \(mock\)/)
   t.equal(await screenshot(page, 'docs-page.png'), SCREENSHOT)
   t.ok(existsSync(SCREENSHOT), `screenshot at ${SCREENSHOT}`)

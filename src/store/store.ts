@@ -92,7 +92,10 @@ export interface TenantRepository {
   readonly members: MemberRepository
   readonly managers: ManagerRepository
   readonly users: UserRepository
-  /** The tenant's current state as a fixture document that loads back to the same answers (no secrets). */
+  /**
+   * The tenant's current state as a fixture document that loads back to the same answers. It carries the tenant's
+   * credentials (a fixture needs them), so it is only served behind the control plane.
+   */
   snapshot (): Promise<TenantFixture>
 }
 

@@ -223,3 +223,29 @@ t.test('state is per tenant: a write of one tenant is never seen by another, and
   t.equal((await call(app, 'GET', '/audiences/only-a')).statusCode, 404)
   t.equal((await call(app, 'GET', '/audiences/only-b', undefined, b)).statusCode, 200, 'B keeps its write')
 })
+
+t.test('writes meet fault rules by operation name and audience, are journaled, and a faulted write changes nothing', async (t) => {
+  const app = await at(t)
+  const arm = async (rule: object) => await app.inject({ method: 'POST', url: '/__mock/faults', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(rule) })
+  t.equal((await arm({ match: { tenantId: TENANT_A.tenantId, route: 'createAudience' }, effect: { status: 503 }, times: 1 })).statusCode, 201)
+  t.equal((await arm({ match: { tenantId: TENANT_A.tenantId, route: 'addMembers', audienceId: 'backend' }, effect: { status: 429, retryAfterSeconds: 7 }, times: 1 })).statusCode, 201)
+  const refused = await call(app, 'POST', '/audiences', { name: 'X', reference: 'x', category: 'structure' })
+  assertError(t, refused, 503, 'Service Unavailable', /temporarily unavailable/)
+  t.equal(refused.headers['retry-after'], '1')
+  t.equal((await call(app, 'GET', '/audiences/x')).statusCode, 404, 'the faulted create wrote nothing')
+  t.equal((await call(app, 'POST', '/audiences', { name: 'X', reference: 'x', category: 'structure' })).statusCode, 201, 'the rule was used up')
+  t.equal((await call(app, 'POST', '/audiences/with%20space/members', ['ada'])).statusCode, 200, 'another audience is not matched')
+  const limited = await call(app, 'POST', `/audiences/${IDS.aChild}/members`, ['linus'])
+  t.equal(limited.statusCode, 429, 'the audience named by reference in the rule, addressed by id')
+  t.equal(limited.headers['retry-after'], '7')
+  const members = json(await call(app, 'GET', '/audiences/backend/members')) as { results: Array<{ reference: string }> }
+  t.same(members.results.map((m) => m.reference), ['ada', 'grace'], 'the faulted add wrote nothing')
+  const journal = (await app.inject({ url: `/__mock/requests?tenantId=${TENANT_A.tenantId}` })).json() as Array<{ method: string, path: string, status: number, fault: string | null }>
+  // The journal lists the newest first.
+  t.same(journal.filter((e) => e.method !== 'GET').reverse().map((e) => [e.method, e.path, e.status, e.fault === null]), [
+    ['POST', '/rest/v1/audiences', 503, false],
+    ['POST', '/rest/v1/audiences', 201, true],
+    ['POST', '/rest/v1/audiences/with%20space/members', 200, true],
+    ['POST', `/rest/v1/audiences/${IDS.aChild}/members`, 429, false]
+  ])
+})
