@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { FIXTURE, IDS, BASIC_A, TENANT_A, basic } from './helpers.js'
 import { runCli, startCli } from './cli-helpers.js'
+import { servedAudience } from './served.js'
 
 function fixtureFile (content: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), 'cli-')), 'tenants.json')
@@ -83,11 +84,7 @@ t.test('--generate N --seed S gives byte-identical data on every start, beside o
   t.same(bodies[0], bodies[1])
   // The seed stores a child's parentId and its members and managers; the served Audience has the parent block only (B.3).
   const audiences = seed.tenants[0]?.audiences ?? []
-  const served = sample.map(({ parentId, members, managers, ...a }) => {
-    const parent = audiences.find((p) => p.id === parentId)
-    return { ...a, parent: parent === undefined ? null : { name: parent.name, reference: parent.reference, id: parent.id } }
-  })
-  t.same(bodies[0]?.map((b) => JSON.parse(b)), served, 'what the server serves is what the generator made')
+  t.same(bodies[0]?.map((b) => JSON.parse(b)), sample.map((a) => servedAudience(a, audiences)), 'what the server serves is what the generator made')
 
   const beside = await startCli(['--fixtures', fixtureFile(FIXTURE), '--generate', '30'])
   t.match(await (await fetch(`${beside.url}/__mock/health`)).json(), { tenants: 2, audiences: 10 + 2 * 30, generated: 30 })

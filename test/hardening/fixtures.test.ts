@@ -10,6 +10,7 @@ import { DataFileError } from '../../src/data-file.js'
 import { deriveId, loadFixtures, type AudienceSeed } from '../../src/store/load-fixtures.js'
 import { SCOPES } from '../../src/schemas/oauth.js'
 import { basic, testConfig } from '../helpers.js'
+import { servedAudience } from '../served.js'
 import { fcOptions, hasControl } from './contract.js'
 
 function loadOrDataFileError (load: () => unknown): 'loaded' | 'refused' {
@@ -195,22 +196,6 @@ t.test('fixture files with any bytes load or throw a DataFileError naming the fi
 
 const encodeSegment = (s: string) => encodeURIComponent(s).replaceAll('.', '%2E')
 
-/** The Audience the API serves for a seeded audience: the parent block computed from the stored parentId (B.3). */
-function servedAs (a: AudienceSeed, all: readonly AudienceSeed[]): Record<string, unknown> {
-  const parent = all.find((p) => p.id === a.parentId)
-  return {
-    id: a.id,
-    name: a.name,
-    reference: a.reference,
-    apiControlled: a.apiControlled,
-    category: a.category,
-    type: a.type,
-    parent: parent === undefined ? null : { name: parent.name, reference: parent.reference, id: parent.id },
-    createdAt: a.createdAt,
-    updatedAt: a.updatedAt
-  }
-}
-
 /**
  * A seeded audience's members and managers are the users its fixture names, in order, with every output flag present:
  * false unless given, administrator on a structure only (part C, decided 7 and 8).
@@ -259,7 +244,7 @@ t.test('valid fixtures round-trip: every audience is served by id and by referen
           if (source.createdAt !== undefined && Date.parse(audience.createdAt) !== Date.parse(source.createdAt as string)) throw new Error(`createdAt ${audience.createdAt} != ${String(source.createdAt)}`)
           if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(audience.createdAt) || audience.updatedAt < audience.createdAt) throw new Error(`timestamps ${audience.createdAt} ${audience.updatedAt}`)
           checkPeople(seeded, audience, source)
-          const served = JSON.stringify(servedAs(audience, seeded.audiences))
+          const served = JSON.stringify(servedAudience(audience, seeded.audiences))
           const byId = await app.inject({ url: `/rest/v1/audiences/${audience.id}`, headers: auth })
           if (byId.statusCode !== 200 || byId.body !== served) throw new Error(`by id: ${byId.statusCode} ${byId.body} != ${served}`)
           // Thrive looks up an exact id first, so a reference that equals another audience's id finds that one.

@@ -7,6 +7,7 @@ import type { BulkResult, Manager, ManagerPermissions, Member } from '../../src/
 import { SCOPES } from '../../src/schemas/oauth.js'
 import type { AudienceSeed, Seed, TenantSeed } from '../../src/store/load-fixtures.js'
 import { StoreError, type Store, type StoreErrorStatus, type TenantRepository } from '../../src/store/store.js'
+import { servedAudience } from '../served.js'
 
 export const A = { tenantId: 'eu-west-2_StoreTenA', apiSecret: 'store-tenant-a-secret' }
 export const B = { tenantId: 'us-east-1_StoreTenB', apiSecret: 'store-tenant-b-secret' }
@@ -106,19 +107,8 @@ export function makeSeed (): Seed {
 
 /** The audiences of tenant A as they must read from the seed, in list order. */
 function seedAudience (id: string): Audience {
-  const a = makeSeed().tenants[0]?.audiences.find((x) => x.id === id) as AudienceSeed
-  const parent = makeSeed().tenants[0]?.audiences.find((x) => x.id === a.parentId)
-  return {
-    id: a.id,
-    name: a.name,
-    reference: a.reference,
-    apiControlled: a.apiControlled,
-    category: a.category,
-    type: a.type,
-    parent: parent === undefined ? null : { name: parent.name, reference: parent.reference, id: parent.id },
-    createdAt: a.createdAt,
-    updatedAt: a.updatedAt
-  }
+  const all = makeSeed().tenants[0]?.audiences ?? []
+  return servedAudience(all.find((x) => x.id === id) as AudienceSeed, all)
 }
 const SEED_ORDER = [ID.eng, ID.frontend, ID.backend, ID.sales, ID.shadow, ID.ui, ID.smart]
 
