@@ -115,6 +115,8 @@ t.test('real responses of every operation validate against /openapi.json, status
   await check(app, 'POST', '/__mock/reset')
   await check(app, 'POST', '/__mock/clock', { headers: { 'content-type': 'text/plain' }, payload: '{"advanceMs":1}' })
   await check(app, 'GET', '/__mock/clock')
+  await check(app, 'GET', `/__mock/tenants/${TENANT_A.tenantId}/fixture`)
+  await check(app, 'GET', '/__mock/tenants/eu-west-2_Nobody00/fixture')
   await check(app, 'POST', '/__mock/clock', { payload: { advanceMs: 1 } })
   await check(app, 'POST', '/__mock/clock', { payload: {} })
   await check(admin, 'GET', '/__mock/clock')
