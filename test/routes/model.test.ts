@@ -668,7 +668,7 @@ async function derive (key: TenantKey, fixture: FixtureTenant): Promise<Derived>
   const host = list.results.find((a) => a.apiControlled)
   for (const u of fixture.users ?? []) {
     if (u.id !== undefined || host === undefined) continue
-    await send(app, key, 'PATCH', `/audiences/${host.id}/members`, [u.reference])
+    equal((await send(app, key, 'PATCH', `/audiences/${host.id}/members`, [u.reference])).statusCode, 200)
     const listed = (await getJson(app, key, `/audiences/${host.id}/members?perPage=${ALL}`)) as { results: Array<{ userId: string }> }
     users.set(u.reference, listed.results[0]?.userId as string)
   }
