@@ -400,14 +400,14 @@ async function measureAll (start) {
   const lists = []
   for (const [i, size] of listSizes.entries()) {
     const began = process.hrtime.bigint()
-    const first = await request(`${listServers[i].url}/rest/v1/audiences?perPage=${LIST_PAGE}&page=1`, { headers: generatedHeaders })
+    const first = await request(`${listServers[i].url}/rest/v1/audiences?perPage=${LIST_PAGE}&page=1`, { headers: generatedHeaders, timeoutMs: 120_000 })
     const firstMs = Number(process.hrtime.bigint() - began) / 1e6
     const pagination = first.status === 200 ? JSON.parse(first.body).pagination : null
     if (pagination?.totalResults !== size) throw new Error(`the tenant of ${size} generated audiences listed ${first.status}: ${first.body.slice(0, 500)}`)
     add(`list${size}.firstMs`, firstMs)
     const requests = sampleIndexes(pagination.totalPages, 1000).map((k) => ({ method: 'GET', path: `/rest/v1/audiences?perPage=${LIST_PAGE}&page=${k + 1}`, headers: generatedHeaders }))
     const bodies = []
-    for (const r of requests.slice(0, 20)) bodies.push((await request(`${listServers[i].url}${r.path}`, { headers: generatedHeaders })).body)
+    for (const r of requests.slice(0, 20)) bodies.push((await request(`${listServers[i].url}${r.path}`, { headers: generatedHeaders, timeoutMs: 10_000 })).body)
     bodies.sort((x, y) => Buffer.byteLength(x) - Buffer.byteLength(y))
     const typical = bodies[Math.floor(bodies.length / 2)]
     const bareList = await start(`bare-list-${size}`, 'bare', [typical])
@@ -418,7 +418,7 @@ async function measureAll (start) {
 
   // Create a child under an API-controlled structure, then delete it: a pair per connection at a time.
   if (only.has('pairs')) {
-    const res = await request(`${mockPairs.url}/rest/v1/audiences?apiControlled=true&perPage=1000`, { headers: generatedHeaders })
+    const res = await request(`${mockPairs.url}/rest/v1/audiences?apiControlled=true&perPage=1000`, { headers: generatedHeaders, timeoutMs: 10_000 })
     const parent = res.status === 200 ? JSON.parse(res.body).results.find((a) => a.category === 'structure') : undefined
     if (parent === undefined) throw new Error(`no API-controlled structure to create children under: ${res.status} ${res.body.slice(0, 500)}`)
     scenarios.push({
