@@ -6,9 +6,12 @@ const port = Number(process.argv[2] ?? 0)
 const body = JSON.parse(process.argv[3] ?? '{}')
 
 const app = Fastify({ logger: false })
-app.get('/rest/v1/audiences/:audienceId', async function () {
+async function handler () {
   return body
-})
+}
+app.get('/rest/v1/audiences/:audienceId', handler)
+// The list's baseline: the same page body for any query.
+app.get('/rest/v1/audiences', handler)
 const address = await app.listen({ host: '127.0.0.1', port })
 process.stdout.write(`Server listening at ${address}\n`)
 

@@ -1,7 +1,8 @@
 // Load generator for the benchmark: autocannon runs, one after another, each summarised as one line on stdout.
 // Run by bench/run.mjs in its own process, pinned to a different core from the servers under test.
 // Usage: node bench/load.mjs <jobs.json>, where the file holds an array of autocannon options (plus `warmup`
-// seconds). For job i it prints "measuring i" once the warm-up is over, then "result i <JSON summary>".
+// seconds; `maxSeconds` to bound a counted run in time; `sequence: "create-delete"` with `headers` and `parentId` for
+// create + delete pairs). For job i it prints "measuring i" once the warm-up is over, then "result i <JSON summary>".
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
@@ -25,7 +26,29 @@ function percentile (p) {
   return null
 }
 
+// References made by this process: unique across rounds and runs, so a pair cut off by the end of a measurement
+// (created, never deleted) cannot make a later create collide with it.
+let made = 0
+const prefix = `bench-${process.pid}-${Date.now().toString(36)}`
+
+/** A create followed by the delete of what it created, by its reference: a child under `parentId`. */
+function createDelete ({ headers, parentId }) {
+  return [
+    {
+      method: 'POST',
+      path: '/rest/v1/audiences',
+      headers,
+      setupRequest: (req, context) => {
+        context.reference = `${prefix}-${++made}`
+        return { ...req, body: JSON.stringify({ name: `Bench ${made}`, reference: context.reference, category: 'audience', parentId }) }
+      }
+    },
+    { method: 'DELETE', headers, setupRequest: (req, context) => ({ ...req, path: `/rest/v1/audiences/${context.reference}` }) }
+  ]
+}
+
 async function run (options, record) {
+  const requests = options.sequence === 'create-delete' ? createDelete(options) : options.requests
   const instance = autocannon({
     url: options.url,
     connections: options.connections ?? 50,
@@ -35,8 +58,10 @@ async function run (options, record) {
     ...(options.method === undefined ? {} : { method: options.method }),
     ...(options.headers === undefined ? {} : { headers: options.headers }),
     ...(options.body === undefined ? {} : { body: options.body }),
-    ...(options.requests === undefined ? {} : { requests: options.requests })
+    ...(requests === undefined ? {} : { requests })
   })
+  // autocannon ignores `duration` once `amount` is set: `maxSeconds` bounds a counted run in time as well.
+  const cap = options.amount === undefined || options.maxSeconds === undefined ? null : setTimeout(() => instance.stop(), options.maxSeconds * 1000)
   if (record) {
     instance.on('response', (client, statusCode, resBytes, responseTime) => {
       const bucket = Math.floor((responseTime * 1000) / BUCKET_US)
@@ -44,7 +69,11 @@ async function run (options, record) {
       recorded += 1
     })
   }
-  return await instance
+  try {
+    return await instance
+  } finally {
+    if (cap !== null) clearTimeout(cap)
+  }
 }
 
 for (const [i, job] of jobs.entries()) {

@@ -24,11 +24,14 @@ const USAGE = `Usage: npm run bench -- [options]
   --rss-requests <n>   Requests before reading RSS (default 1000000)
   --rss-max-seconds <s> Stop sending them after this long, per server (default 60)
   --lookup-sizes <l>   Audience counts for the lookup-cost figure (default 1000,10000,100000,1000000)
+  --list-sizes <l>     Audience counts of the tenants whose list pages are read (default 1000,1000000; a million
+                       takes a few seconds and about 500 MB to start)
+  --max-pairs <n>      Create + delete pairs per measurement at most; --duration bounds it too (default 50000)
   --log-level <level>  The mock's log level for throughput figures (default warn; "info", the CLI's default, logs a
                        line per request and has a figure of its own)
   --quick              Smoke run: 1 round of 300 requests per figure, small sizes; checks the script works,
                        the figures mean nothing
-  --only <sections>    Comma-separated subset of: throughput, lookup, startup, rss (default: all)
+  --only <sections>    Comma-separated subset of: throughput, lookup, list, pairs, startup, rss (default: all)
   --cli <file>         The mock's CLI to measure (default: package.json's bin), e.g. an older build to compare
   --json <file>        Also write every raw measurement to this file
   --help               Show this help`
@@ -42,6 +45,8 @@ const { values: flags } = parseArgs({
     'rss-requests': { type: 'string' },
     'rss-max-seconds': { type: 'string' },
     'lookup-sizes': { type: 'string' },
+    'list-sizes': { type: 'string' },
+    'max-pairs': { type: 'string' },
     'log-level': { type: 'string' },
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -64,12 +69,14 @@ const settings = {
   rssRequests: positive('rss-requests', flags['rss-requests'], quick ? 2000 : 1_000_000, { integer: true, min: 10 }),
   rssMaxSeconds: positive('rss-max-seconds', flags['rss-max-seconds'], quick ? 10 : 60, { min: 1 }),
   lookupSizes: (flags['lookup-sizes'] ?? (quick ? '1000' : '1000,10000,100000,1000000')).split(',').map((s) => positive('lookup-sizes', s.trim(), 0, { integer: true, min: 100 })),
+  listSizes: (flags['list-sizes'] ?? (quick ? '1000,2000' : '1000,1000000')).split(',').map((s) => positive('list-sizes', s.trim(), 0, { integer: true, min: 100 })),
+  maxPairs: positive('max-pairs', flags['max-pairs'], quick ? 150 : 50_000, { integer: true, min: 1 }),
   logLevel: flags['log-level'] ?? 'warn',
   generate: quick ? 1000 : 100_000,
   startSamples: 0
 }
 settings.startSamples = quick ? 1 : Math.max(5, settings.runs)
-const SECTIONS = ['throughput', 'lookup', 'startup', 'rss']
+const SECTIONS = ['throughput', 'lookup', 'list', 'pairs', 'startup', 'rss']
 const only = new Set((flags.only ?? SECTIONS.join(',')).split(',').map((x) => x.trim()))
 for (const section of only) {
   if (!SECTIONS.includes(section)) {
@@ -145,10 +152,12 @@ async function load (server, options) {
   return (await loads([{ server, options }]))[0]
 }
 
+/** `expected`: the one status every answer must have, or the list of those allowed. */
 function checkStatuses (label, result, expected) {
-  const wrong = Object.entries(result.statuses).filter(([code]) => Number(code) !== expected)
+  const allowed = [expected].flat()
+  const wrong = Object.entries(result.statuses).filter(([code]) => !allowed.includes(Number(code)))
   if (wrong.length > 0 || result.errors > 0) {
-    problems.push(`${label}: expected only ${expected}, got ${JSON.stringify(result.statuses)} and ${result.errors} connection errors`)
+    problems.push(`${label}: expected only ${allowed.join(' and ')}, got ${JSON.stringify(result.statuses)} and ${result.errors} connection errors`)
   }
 }
 
@@ -156,6 +165,9 @@ function checkStatuses (label, result, expected) {
 // Data: the bundled fixtures' credentials, and generated fixture files for many tenants and large tenants.
 
 const GLOBEX = { tenantId: 'us-east-1_GlobexInc', apiSecret: 'globex-api-secret-0002' }
+// The tenant that holds --generate's audiences when there are no fixtures (src/store/seed.ts).
+const GENERATED = { tenantId: 'eu-west-2_Generated1', apiSecret: 'generated-api-secret' }
+const LIST_PAGE = 100
 
 /** 1,001 tenants, each with a structure and a child shaped like the bundled "backend" audience. */
 function writeManyTenants (file, count) {
@@ -296,7 +308,7 @@ async function main () {
 }
 
 // Scenarios whose bare baseline is the plain GET by reference with Basic credentials.
-const PLAIN_BASELINE = new Set(['basic', 'token', 'basicInfo'])
+const PLAIN_BASELINE = new Set(['basic', 'token', 'basicInfo', 'pairs'])
 
 async function measureAll (start) {
   const basicAcme = basic(ACME.tenantId, ACME.apiSecret)
@@ -317,12 +329,18 @@ async function measureAll (start) {
   if (only.has('throughput')) writeManyTenants(manyFile, 1001)
   const lookupSizes = only.has('lookup') ? settings.lookupSizes : []
   for (const size of lookupSizes) writeLookupFixture(join(tmp, `lookup-${size}.json`), size)
-  const [bare, mockInfo, mockFaults, ...lookupServers] = await Promise.all([
+  const listSizes = only.has('list') ? settings.listSizes : []
+  const generated = (size) => ['--fixtures', 'none', '--generate', String(size), ...mockArgs]
+  const [bare, mockInfo, mockFaults, mockPairs, ...sized] = await Promise.all([
     start('bare', 'bare', [bodyText]),
     only.has('throughput') ? start('mock-info', 'mock', ['--log-level', 'info']) : null,
     only.has('throughput') ? start('mock-faults', 'mock', ['--fixtures', manyFile, ...mockArgs]) : null,
-    ...lookupSizes.map((size) => start(`mock-lookup-${size}`, 'mock', ['--fixtures', join(tmp, `lookup-${size}.json`), ...mockArgs], { timeoutMs: 300_000 }))
+    only.has('pairs') ? start('mock-pairs', 'mock', generated(1000)) : null,
+    ...lookupSizes.map((size) => start(`mock-lookup-${size}`, 'mock', ['--fixtures', join(tmp, `lookup-${size}.json`), ...mockArgs], { timeoutMs: 300_000 })),
+    ...listSizes.map((size) => start(`mock-list-${size}`, 'mock', generated(size), { timeoutMs: 300_000 }))
   ])
+  const lookupServers = sized.slice(0, lookupSizes.length)
+  const listServers = sized.slice(lookupSizes.length)
   for (const size of lookupSizes) rmSync(join(tmp, `lookup-${size}.json`), { force: true })
   console.log(`${stamp()} servers ready`)
 
@@ -374,6 +392,46 @@ async function measureAll (start) {
     )
   }
 
+  // A generated tenant of N audiences per size, read a page of 100 at a time, at up to 1,000 pages spread over it.
+  // The first list sorts the tenant once (the order is then kept in step by writes), so it is made, and timed on its
+  // own, before anything is measured. Each size's baseline is bare Fastify serving one of the pages read: of the first
+  // 20, the one of median size (pages differ by a quarter in bytes, and the first need not be typical).
+  const generatedHeaders = { authorization: basic(GENERATED.tenantId, GENERATED.apiSecret), ...CLIENT_HEADERS }
+  const lists = []
+  for (const [i, size] of listSizes.entries()) {
+    const began = process.hrtime.bigint()
+    const first = await request(`${listServers[i].url}/rest/v1/audiences?perPage=${LIST_PAGE}&page=1`, { headers: generatedHeaders, timeoutMs: 120_000 })
+    const firstMs = Number(process.hrtime.bigint() - began) / 1e6
+    const pagination = first.status === 200 ? JSON.parse(first.body).pagination : null
+    if (pagination?.totalResults !== size) throw new Error(`the tenant of ${size} generated audiences listed ${first.status}: ${first.body.slice(0, 500)}`)
+    add(`list${size}.firstMs`, firstMs)
+    const requests = sampleIndexes(pagination.totalPages, 1000).map((k) => ({ method: 'GET', path: `/rest/v1/audiences?perPage=${LIST_PAGE}&page=${k + 1}`, headers: generatedHeaders }))
+    const bodies = []
+    for (const r of requests.slice(0, 20)) bodies.push((await request(`${listServers[i].url}${r.path}`, { headers: generatedHeaders, timeoutMs: 10_000 })).body)
+    bodies.sort((x, y) => Buffer.byteLength(x) - Buffer.byteLength(y))
+    const typical = bodies[Math.floor(bodies.length / 2)]
+    const bareList = await start(`bare-list-${size}`, 'bare', [typical])
+    scenarios.push({ key: `list${size}`, server: listServers[i], bareServer: bareList, options: { requests }, expect: 200 })
+    lists.push({ size })
+    console.log(`${stamp()} ${size} audiences: first list page in ${firstMs.toFixed(0)} ms (sorts the tenant; not measured); ${requests.length} pages read, the bare route serves one of ${Buffer.byteLength(typical)} bytes (${Buffer.byteLength(bodies[0])}–${Buffer.byteLength(bodies.at(-1))} among the first ${bodies.length})`)
+  }
+
+  // Create a child under an API-controlled structure, then delete it: a pair per connection at a time.
+  if (only.has('pairs')) {
+    const res = await request(`${mockPairs.url}/rest/v1/audiences?apiControlled=true&perPage=1000`, { headers: generatedHeaders, timeoutMs: 10_000 })
+    const parent = res.status === 200 ? JSON.parse(res.body).results.find((a) => a.category === 'structure') : undefined
+    if (parent === undefined) throw new Error(`no API-controlled structure to create children under: ${res.status} ${res.body.slice(0, 500)}`)
+    scenarios.push({
+      key: 'pairs',
+      server: mockPairs,
+      // Bounded by count and by time, whichever comes first (a smoke run by its count, with a generous cap).
+      options: { sequence: 'create-delete', headers: generatedHeaders, parentId: parent.id, amount: 2 * settings.maxPairs, maxSeconds: quick ? 10 : settings.duration },
+      // Bare Fastify has no write route: its baseline is the plain GET.
+      bareOptions: single(basicRead),
+      expect: [201, 200]
+    })
+  }
+
   // One tenant with N audiences per size; the same 1,000 references are read from each.
   const lookups = lookupSizes.map((size, i) => {
     const auth = basic(LOOKUP_TENANT.tenantId, LOOKUP_TENANT.apiSecret)
@@ -388,17 +446,22 @@ async function measureAll (start) {
     // The baseline is measured right before each scenario, so drift on a shared machine hits both sides of the
     // ratio (a smoke run measures it once). One load-generator process per round.
     const jobs = []
-    for (const [i, s] of scenarios.entries()) {
+    let lastBaseline = null
+    for (const s of scenarios) {
       // The bare route gets the same requests (it answers any audience path, ignoring credentials), so a mix
       // that costs the load generator more costs it on both sides of the ratio.
-      if (i === 0 || !quick) jobs.push({ server: bare, options: s.bareOptions ?? s.options, bare: true })
+      const baseline = s.bareServer ?? bare
+      if (!quick || baseline !== lastBaseline) jobs.push({ server: baseline, options: s.bareOptions ?? s.options, bare: true })
+      lastBaseline = baseline
       jobs.push({ server: s.server, options: s.options, scenario: s })
     }
     const results = await loads(jobs)
     let b = null
+    let bServer = null
     for (const [i, job] of jobs.entries()) {
       if (job.bare === true) {
         b = results[i]
+        bServer = job.server
         checkStatuses('bare', b, 200)
         continue
       }
@@ -409,11 +472,14 @@ async function measureAll (start) {
       const us = (x) => x.usPerRequest === null ? '?' : x.usPerRequest.toFixed(1)
       process.stdout.write(`  ${s.key.padEnd(14)} ${Math.round(r.rps).toString().padStart(6)} req/s (bare ${Math.round(b.rps)})  ${ratio[s.key].toFixed(2)}×  p99 ${r.p99} ms (bare ${b.p99})  server ${us(r)} µs/req (bare ${us(b)})  load-gen CPU ${(r.loaderCpu * 100).toFixed(0)}%\n`)
       // The bare figures reported on their own are those of the plain GET (a smoke run measures only that one).
-      if (quick || PLAIN_BASELINE.has(s.key)) {
+      if ((quick && bServer === bare) || PLAIN_BASELINE.has(s.key)) {
         add('bare.rps', b.rps)
         add('bare.p99', b.p99)
         add('bare.us', b.usPerRequest)
       }
+      if (bServer !== bare) add('bareList.rps', b.rps)
+      // A pair is done when its delete is answered.
+      if (s.key === 'pairs') add('pairs.perSecond', (r.statuses[200] ?? 0) / r.seconds)
       add(`${s.key}.rps`, r.rps)
       add(`${s.key}.ratio`, ratio[s.key])
       add(`${s.key}.us`, r.usPerRequest)
@@ -427,6 +493,7 @@ async function measureAll (start) {
       add('unauthorized.vs200', ratio.unauthorized / ratio.basic)
     }
     for (const l of lookups) add(`lookup${l.size}.vsFirst`, ratio[`lookup${l.size}`] / ratio[`lookup${lookups[0].size}`])
+    for (const l of lists) add(`list${l.size}.vsFirst`, ratio[`list${l.size}`] / ratio[`list${lists[0].size}`])
   }
 
   // Start-up: the built CLI with the bundled fixtures, with --generate 100000, and the bare server.
@@ -527,7 +594,7 @@ function report (generateAvailable) {
     row(figure, kfmt(s(`${key}.rps`)), `${fmt(ratio, 2, '×')}`, budget, min === null ? '' : verdict(ratio, (x) => x >= min))
   }
 
-  if (only.has('throughput') || only.has('lookup')) row('0. bare Fastify 5 route, same body', kfmt(s('bare.rps')), '1.00×', 'baseline', '')
+  if (only.has('throughput') || only.has('lookup') || only.has('pairs')) row('0. bare Fastify 5 route, same body', kfmt(s('bare.rps')), '1.00×', 'baseline', '')
   if (only.has('throughput')) {
     throughput('1. GET by reference, Basic, full pipeline', 'basic', '≥ 0.85×', 0.85)
     throughput('2. GET, Bearer, 120 rotating tokens', 'bearer', '≥ 0.75×', 0.75)
@@ -571,12 +638,28 @@ function report (generateAvailable) {
     throughput('+ Basic 200 path, --log-level info (the default)', 'basicInfo', '≥ 0.75×', 0.75)
     row('+ server CPU per request: bare / Basic / Bearer / Basic at info', `${fmt(s('bare.us'), 1)} / ${fmt(s('basic.us'), 1)} / ${fmt(s('bearer.us'), 1)} / ${fmt(s('basicInfo.us'), 1)} µs`, `${fmt(s('basic.usRatio'), 2, '×')} / ${fmt(s('bearer.usRatio'), 2, '×')} / ${fmt(s('basicInfo.usRatio'), 2, '×')}`, '', '')
   }
+  if (only.has('list')) {
+    const first = settings.listSizes[0]
+    for (const size of settings.listSizes) {
+      const vsFirst = s(`list${size}.vsFirst`)
+      row(`9. list page of ${LIST_PAGE}, ${size.toLocaleString('en-US')} audiences`, kfmt(s(`list${size}.rps`)), fmt(s(`list${size}.ratio`), 2, '×'),
+        size === first ? 'flat' : `vs ${first.toLocaleString('en-US')}: ${fmt(vsFirst, 2, '×')}`, size === first ? '' : verdict(vsFirst, (x) => x >= 0.9))
+    }
+    row('    bare Fastify serving the same page', kfmt(s('bareList.rps')), '1.00×', '', '')
+    row('    first list, not measured (sorts the tenant once)', settings.listSizes.map((size) => fmt(s(`list${size}.firstMs`), 0, ' ms')).join(' / '), '', '', '')
+    row('+ server CPU per list page', settings.listSizes.map((size) => fmt(s(`list${size}.us`), 1)).join(' / ') + ' µs', settings.listSizes.map((size) => fmt(s(`list${size}.usRatio`), 2, '×')).join(' / '), '', '')
+  }
+  if (only.has('pairs')) {
+    row('10. create + delete pairs/s, a child of a structure', kfmt(s('pairs.perSecond')), `${fmt(s('pairs.ratio'), 2, '×')} (2 requests a pair)`, '', '')
+    const perPair = s('pairs.us')
+    row('+ server CPU per pair', perPair === null ? 'n/a' : fmt({ ...perPair, median: 2 * perPair.median, min: 2 * perPair.min, max: 2 * perPair.max }, 1, ' µs'), '', '', '')
+  }
 
   const header = ['Figure', 'Value: median (min–max)', 'Ratio to bare Fastify', 'Budget', 'Verdict']
   console.log('')
   printTable(header, rows)
   console.log('')
-  console.log(`Ratios: throughput is mock req/s ÷ bare req/s measured just before it with the same requests (the token endpoint: with the plain GET); latency, start-up and RSS are mock ÷ bare. ${settings.runs} round(s).`)
+  console.log(`Ratios: throughput is mock req/s ÷ bare req/s measured just before it with the same requests (the token endpoint and the create + delete pairs: with the plain GET; a list page: bare Fastify serving that tenant's first page); latency, start-up and RSS are mock ÷ bare. ${settings.runs} round(s).`)
   console.log(`"met, scaled": over the stated figure, but within the same multiple of bare Fastify as the budget was of bare Fastify where it was set (start ${REFERENCE.bareStartMs} ms, ${REFERENCE.bareRps / 1000}k req/s, p99 ${REFERENCE.bareP99Ms} ms).`)
   for (const n of notes) console.log(`note: ${n}`)
   for (const p of problems) console.log(`PROBLEM: ${p}`)
