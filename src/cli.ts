@@ -8,7 +8,7 @@ import { startServer } from './server.js'
 if (process.argv[2] === 'snapshot') {
   // Loaded only for this command, so the server's start does not pay for it.
   const { runSnapshot } = await import('./snapshot-cli.js')
-  process.exit(await runSnapshot(process.argv.slice(3), process.env, { stderr: process.stderr, signals: process }))
+  process.exit(await runSnapshot(process.argv.slice(3), process.env, { stdout: process.stdout, stderr: process.stderr, signals: process }))
 }
 
 try {

@@ -24,6 +24,8 @@ printed once on stderr; the real one is never written.
 Exit status: 0 written, 1 any other failure, 2 credentials refused (401).`
 
 export interface SnapshotIo {
+  /** Where --help goes (stderr when absent); every other message goes to stderr. */
+  stdout?: { write: (text: string) => unknown }
   stderr: { write: (text: string) => unknown, isTTY?: boolean, columns?: number }
   /** Extra options a test gives (page size, waits); never from the command line. */
   internal?: Partial<Pick<SnapshotOptions, 'perPage' | 'sleep' | 'random' | 'timeoutMs' | 'attempts'>>
@@ -116,7 +118,7 @@ function progressReporter (stderr: SnapshotIo['stderr']): { update: (p: Snapshot
   }
 }
 
-/** Runs the command; the exit status is returned, every message goes to stderr. */
+/** Runs the command; the exit status is returned. */
 export async function runSnapshot (argv: string[], env: NodeJS.ProcessEnv, io: SnapshotIo): Promise<number> {
   const say = (line: string) => io.stderr.write(`${line}\n`)
   let parsed
@@ -127,7 +129,7 @@ export async function runSnapshot (argv: string[], env: NodeJS.ProcessEnv, io: S
     return 1
   }
   if (parsed === 'help') {
-    say(SNAPSHOT_HELP)
+    (io.stdout ?? io.stderr).write(`${SNAPSHOT_HELP}\n`)
     return 0
   }
   const { options, out } = parsed

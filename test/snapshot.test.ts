@@ -12,7 +12,7 @@ import { GENERATED_TENANT, startMockServer, type MockServer } from '../src/index
 import type { FixtureFile } from '../src/schemas/fixtures.js'
 import { runSnapshot, type SnapshotIo } from '../src/snapshot-cli.js'
 import { fakeUsers, retryAfterMs } from '../src/snapshot.js'
-import { CLI } from './cli-helpers.js'
+import { CLI, runCli } from './cli-helpers.js'
 import { basic } from './helpers.js'
 
 const TENANT = GENERATED_TENANT.tenantId
@@ -409,6 +409,16 @@ t.test('bad command lines are one clear line and exit 1; --help exits 0', async 
   let help = ''
   t.equal(await runSnapshot(['--help'], {}, { stderr: { write: (text: string) => { help += text } } }), 0)
   t.match(help, /Usage: thrive-audience-mock snapshot --base-url <url> --tenant-id <id>/)
+})
+
+t.test("the server's --help points to the snapshot command, whose --help the built CLI prints", async (t) => {
+  const main = await runCli(['--help'])
+  t.equal(main.code, 0)
+  t.match(main.stdout, /\n {7}thrive-audience-mock snapshot --help {3}\(copy a real tenant into a fixture file\)\n/)
+  const own = await runCli(['snapshot', '--help'])
+  t.equal(own.code, 0)
+  t.equal(own.stderr, '')
+  t.match(own.stdout, /^Usage: thrive-audience-mock snapshot --base-url <url> --tenant-id <id> \[options\]\n/)
 })
 
 t.test('--api-secret is taken too, and a file that cannot be written is an error with no temporary file left', async (t) => {
