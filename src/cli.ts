@@ -5,6 +5,12 @@ import { ConfigError, helpText, parseCli } from './config.js'
 import { DataFileError } from './data-file.js'
 import { startServer } from './server.js'
 
+if (process.argv[2] === 'snapshot') {
+  // Loaded only for this command, so the server's start does not pay for it.
+  const { runSnapshot } = await import('./snapshot-cli.js')
+  process.exit(await runSnapshot(process.argv.slice(3), process.env, { stdout: process.stdout, stderr: process.stderr, signals: process }))
+}
+
 try {
   const result = parseCli(process.argv.slice(2), process.env)
   if (result.kind === 'help') console.log(helpText())

@@ -243,7 +243,7 @@ export const FLAGS: readonly Flag[] = [
 ]
 
 export function helpText (): string {
-  const lines = ['Usage: thrive-audience-mock [options]', '', 'Every option can also be set by the environment variable shown; a flag wins over the environment.', '']
+  const lines = ['Usage: thrive-audience-mock [options]', '       thrive-audience-mock snapshot --help   (copy a real tenant into a fixture file)', '', 'Every option can also be set by the environment variable shown; a flag wins over the environment.', '']
   for (const f of FLAGS) {
     const name = `--${f.flag}${f.takesValue ? ' <value>' : ''}`
     const env = f.env === '' ? '' : ` [${f.env}]`
