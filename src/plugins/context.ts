@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Operation } from '../operations.js'
+import { NO_VIOLATIONS, type Violation } from '../schemas/violations.js'
 
 /** Who called. Shared by every request of the same tenant (Basic) or token (Bearer), so read-only. */
 export interface Principal {
@@ -25,6 +26,8 @@ export interface RequestContext {
   /** The fault rule that fired ("prefer" for a Prefer header), and the transport fault it applied. */
   fault: string | null
   transport: string | null
+  /** What in the request real Thrive would ignore, misread or refuse; NO_VIOLATIONS when nothing. */
+  violations: readonly Violation[]
 }
 
 declare module 'fastify' {
@@ -46,7 +49,8 @@ function createContext (request: FastifyRequest, _reply: FastifyReply, done: Hoo
     clientId: null,
     principal: null,
     fault: null,
-    transport: null
+    transport: null,
+    violations: NO_VIOLATIONS
   }
   done()
 }
