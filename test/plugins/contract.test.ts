@@ -3,7 +3,8 @@
 // {status, error, message} shape that lists them. The token route answers RFC 6749 §5.2's invalid_request instead.
 import t from 'tap'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { build, BASIC_A, BASIC_B, CLIENT_HEADERS, getToken, json, TENANT_A, TENANT_B, USERS } from '../helpers.js'
+import { build, BASIC_A, BASIC_B, CLIENT_HEADERS, FIXTURE, getToken, json, TENANT_A, TENANT_B, USERS } from '../helpers.js'
+import { Journal } from '../../src/store/journal.js'
 import { MAX_LISTED, VIOLATION_CODES, type ViolationCode } from '../../src/violations.js'
 import type { JournalEntry } from '../../src/schemas/journal.js'
 
@@ -240,4 +241,64 @@ t.test('the violations of a request a transport fault ends are journaled too', a
   await t.rejects(app.inject({ method: 'GET', url: '/audiences/backend', headers: H }))
   const entry = lastEntry(app)
   t.same([entry.transport, entry.violations.map((v) => v.code)], ['reset', ['short-path']])
+})
+
+t.test('the library: strict: true for the server, setStrict per tenant, VIOLATION_CODES exported', async (t) => {
+  const { startMockServer, VIOLATION_CODES: codes } = await import('../../src/index.js')
+  t.equal(codes, VIOLATION_CODES)
+  const mock = await startMockServer({ fixtures: FIXTURE, strict: true })
+  t.teardown(mock.close)
+  const get = async () => (await fetch(`${mock.url}/rest/v1/audiences?pageSize=5`, { headers: H })).status
+  t.equal(await get(), 400)
+  mock.setStrict(TENANT_A.tenantId, false)
+  t.equal(await get(), 200)
+  await mock.reset(TENANT_A.tenantId)
+  t.equal(await get(), 400, 'reset restores the server\'s setting')
+  t.throws(() => mock.setStrict('nobody', true), { code: 'THRIVE_MOCK_UNKNOWN_TENANT' })
+})
+
+t.test('the journal accounts for the bytes a violation holds', async (t) => {
+  const journal = new Journal(10)
+  const base = { time: 0, method: 'GET', url: '/x', tenantId: 'T', clientId: 'T', status: 200, fault: null, transport: null, durationMs: 1 }
+  journal.record(base)
+  const withRing = journal.usage().bytes
+  journal.record(base)
+  const clean = journal.usage().bytes - withRing
+  const violation = { location: 'query.pageSize', code: 'unknown-query-param', message: 'ignored' }
+  journal.record({ ...base, violations: [violation, violation], violationsNotListed: 3 })
+  const chars = violation.location.length + violation.code.length + violation.message.length
+  t.equal(journal.usage().bytes - withRing - 2 * clean, 2 * (96 + 2 * chars))
+  const [entry] = journal.list({ limit: 1 })
+  t.same([entry?.violations, entry?.violationsNotListed], [[violation, violation], 3])
+})
+
+t.test('odd shapes are checked only as far as they go, and answered as without the checks', async (t) => {
+  const without = await build(t, {}, { contractChecks: false })
+  const app = await build(t)
+  const cases: Array<[InjectOptions, string | undefined]> = [
+    // A bare "?" has no parameters; an explicit empty body is no body (RFC 9110 §8.6).
+    [{ method: 'GET', url: '/rest/v1/audiences/backend?', headers: H }, undefined],
+    [{ method: 'DELETE', url: '/rest/v1/audiences/nope', headers: { ...H, 'content-length': '0' } }, undefined],
+    // A known field holding an object it should not: the schema's 400, nothing more to name.
+    [{ method: 'POST', url: '/rest/v1/audiences', headers: H, payload: { name: { first: 'x' }, reference: 'r', category: 'structure' } }, undefined],
+    [{ method: 'POST', url: '/rest/v1/audiences', headers: H, payload: 'null' }, undefined],
+    [{ method: 'POST', url: '/rest/v1/audiences', headers: H, payload: ['a'] }, undefined],
+    [{ method: 'POST', url: '/rest/v1/audiences/backend/members', headers: H, payload: {} }, 'body wrapped-array-body'],
+    [{ method: 'POST', url: '/rest/v1/audiences/backend/members', headers: H, payload: '"ada"' }, undefined],
+    [{ method: 'POST', url: '/rest/v1/audiences/backend/members', headers: H, payload: [42, 'linus'] }, undefined],
+    [{ method: 'POST', url: '/rest/v1/audiences/backend/managers', headers: H, payload: ['ada', { reference: 7 }] }, undefined],
+    [{ method: 'GET', url: '/rest/v1/audiences/backend', headers: { ...H, 'transfer-encoding': 'chunked' }, payload: 'x' }, 'body body-not-allowed'],
+    [{ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}/`, headers: FORM, payload: 'grant_type=client_credentials' }, 'path trailing-slash']
+  ]
+  for (const [request, header] of cases) {
+    const before = await without.inject(request)
+    const res = await app.inject(request)
+    // A token answer carries a fresh token each time: its status and fields are what must match.
+    const token = String(request.url).startsWith('/oauth2')
+    t.same(answer(res, token), answer(before, token), `${request.method} ${request.url} ${JSON.stringify(request.payload)}`)
+    t.equal(res.headers['x-mock-violations'], header)
+  }
+  // Prefer given as several header lines is read as one list (RFC 9110 §5.3).
+  const strict = await app.inject({ method: 'GET', url: '/audiences/backend', headers: { ...H, prefer: ['delay=0', 'strict'] } })
+  t.equal(strict.statusCode, 400)
 })
