@@ -170,6 +170,7 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false }),
   strict: Type.Boolean({
     default: false,
+    shownDefault: 'off',
     flag: 'strict',
     env: 'STRICT',
     description: 'Strict mode: answer 400, listing them, to any request with contract violations (see X-Mock-Violations) instead of serving it; per tenant through the control plane, per request with "Prefer: strict"'
