@@ -6,6 +6,7 @@ import { once } from 'node:events'
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import os from 'node:os'
 import { join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
   ACME, BARE, CLIENT_HEADERS, CORES, HAS_TASKSET, HOST, READ_PATH, ROOT, agent, basic, cpuSeconds, fmt, freePort,
@@ -14,6 +15,7 @@ import {
 } from './common.mjs'
 
 let CLI = packageCli()
+const CHECKS = fileURLToPath(new URL('checks-server.mjs', import.meta.url))
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -105,7 +107,8 @@ let tmp = ''
 
 /**
  * Starts a server pinned to core 0 on a free port, its output to a file, and waits until it answers.
- * `kind` is "mock" (the built CLI) or "bare" (bench/bare-server.mjs).
+ * `kind` is "mock" (the built CLI), "bare" (bench/bare-server.mjs) or "checks" (bench/checks-server.mjs: dist/, its
+ * contract checks on or off as `args` says).
  */
 async function startServer (name, kind, args = [], { timeoutMs = 60_000 } = {}) {
   const port = await freePort()
@@ -113,7 +116,7 @@ async function startServer (name, kind, args = [], { timeoutMs = 60_000 } = {}) 
   const out = openSync(logFile, 'w')
   const argv = kind === 'mock'
     ? [CLI, '--host', HOST, '--port', String(port), ...args]
-    : [BARE, String(port), ...args]
+    : [kind === 'checks' ? CHECKS : BARE, String(port), ...args]
   const [cmd, cmdArgs] = node(0, argv)
   const child = track(spawn(cmd, cmdArgs, { stdio: ['ignore', out, out] }))
   closeSync(out)
@@ -331,11 +334,13 @@ async function measureAll (start) {
   for (const size of lookupSizes) writeLookupFixture(join(tmp, `lookup-${size}.json`), size)
   const listSizes = only.has('list') ? settings.listSizes : []
   const generated = (size) => ['--fixtures', 'none', '--generate', String(size), ...mockArgs]
-  const [bare, mockInfo, mockFaults, mockPairs, ...sized] = await Promise.all([
+  const [bare, mockInfo, mockFaults, mockPairs, checksOn, checksOff, ...sized] = await Promise.all([
     start('bare', 'bare', [bodyText]),
     only.has('throughput') ? start('mock-info', 'mock', ['--log-level', 'info']) : null,
     only.has('throughput') ? start('mock-faults', 'mock', ['--fixtures', manyFile, ...mockArgs]) : null,
     only.has('pairs') ? start('mock-pairs', 'mock', generated(1000)) : null,
+    only.has('throughput') ? start('checks-on', 'checks', ['on', settings.logLevel]) : null,
+    only.has('throughput') ? start('checks-off', 'checks', ['off', settings.logLevel]) : null,
     ...lookupSizes.map((size) => start(`mock-lookup-${size}`, 'mock', ['--fixtures', join(tmp, `lookup-${size}.json`), ...mockArgs], { timeoutMs: 300_000 })),
     ...listSizes.map((size) => start(`mock-list-${size}`, 'mock', generated(size), { timeoutMs: 300_000 }))
   ])
@@ -388,7 +393,9 @@ async function measureAll (start) {
       { key: 'faults', server: mockFaults, options: single({ ...basicRead, headers: { authorization: basic('eu-west-1_Bench0001', 'bench-api-secret-0001'), ...CLIENT_HEADERS } }), expect: 200 },
       // Bare Fastify has no token route: its baseline is the plain GET.
       { key: 'token', server: mock, options: { requests: [{ method: 'POST', path: `/oauth2/token/${ACME.tenantId}`, headers: { authorization: basicAcme, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: 'grant_type=client_credentials' }] }, bareOptions: single(basicRead), expect: 200 },
-      { key: 'basicInfo', server: mockInfo, options: single(basicRead), expect: 200 }
+      { key: 'basicInfo', server: mockInfo, options: single(basicRead), expect: 200 },
+      // The cost of the contract checks: the same build with them on, against it with them off as the baseline.
+      { key: 'checks', server: checksOn, bareServer: checksOff, options: single(basicRead), expect: 200 }
     )
   }
 
@@ -477,7 +484,7 @@ async function measureAll (start) {
         add('bare.p99', b.p99)
         add('bare.us', b.usPerRequest)
       }
-      if (bServer !== bare) add('bareList.rps', b.rps)
+      if (bServer !== bare && s.key !== 'checks') add('bareList.rps', b.rps)
       // A pair is done when its delete is answered.
       if (s.key === 'pairs') add('pairs.perSecond', (r.statuses[200] ?? 0) / r.seconds)
       add(`${s.key}.rps`, r.rps)
@@ -636,6 +643,8 @@ function report (generateAvailable) {
     row('    bare Fastify p99', fmt(s('bare.p99'), 2, ' ms'), '1.00×', '', '')
     // info is the CLI's default level: a log line per request.
     throughput('+ Basic 200 path, --log-level info (the default)', 'basicInfo', '≥ 0.75×', 0.75)
+    const checks = s('checks.ratio')
+    row('11. Basic GET, contract checks on vs off', kfmt(s('checks.rps')), `${fmt(checks, 2, '×')} of checks off`, '≥ 0.95×', verdict(checks, (x) => x >= 0.95))
     row('+ server CPU per request: bare / Basic / Bearer / Basic at info', `${fmt(s('bare.us'), 1)} / ${fmt(s('basic.us'), 1)} / ${fmt(s('bearer.us'), 1)} / ${fmt(s('basicInfo.us'), 1)} µs`, `${fmt(s('basic.usRatio'), 2, '×')} / ${fmt(s('bearer.usRatio'), 2, '×')} / ${fmt(s('basicInfo.usRatio'), 2, '×')}`, '', '')
   }
   if (only.has('list')) {
@@ -659,7 +668,7 @@ function report (generateAvailable) {
   console.log('')
   printTable(header, rows)
   console.log('')
-  console.log(`Ratios: throughput is mock req/s ÷ bare req/s measured just before it with the same requests (the token endpoint and the create + delete pairs: with the plain GET; a list page: bare Fastify serving that tenant's first page); latency, start-up and RSS are mock ÷ bare. ${settings.runs} round(s).`)
+  console.log(`Ratios: throughput is mock req/s ÷ bare req/s measured just before it with the same requests (the token endpoint and the create + delete pairs: with the plain GET; a list page: bare Fastify serving that tenant's first page; contract checks: the same build with them off); latency, start-up and RSS are mock ÷ bare. ${settings.runs} round(s).`)
   console.log(`"met, scaled": over the stated figure, but within the same multiple of bare Fastify as the budget was of bare Fastify where it was set (start ${REFERENCE.bareStartMs} ms, ${REFERENCE.bareRps / 1000}k req/s, p99 ${REFERENCE.bareP99Ms} ms).`)
   for (const n of notes) console.log(`note: ${n}`)
   for (const p of problems) console.log(`PROBLEM: ${p}`)

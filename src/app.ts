@@ -7,6 +7,7 @@ import { buildSeed } from './store/seed.js'
 import authentication from './plugins/authentication.js'
 import cache from './plugins/cache.js'
 import context from './plugins/context.js'
+import contract from './plugins/contract.js'
 import clock from './plugins/clock.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import faults from './plugins/faults.js'
@@ -47,6 +48,11 @@ export interface BuildOptions {
   compileSchemas?: 'lazy' | 'eager'
   /** Another implementation of the state interface; by default the in-memory store. */
   createStore?: StoreFactory
+  /**
+   * Check every API and token request against the contract (X-Mock-Violations, strict mode). Default true; false
+   * skips the checks entirely, which only the benchmark uses, to measure what they cost.
+   */
+  contractChecks?: boolean
 }
 
 /** Header and body limits chosen so oversized input is a clean 4xx, never memory pressure. */
@@ -105,12 +111,20 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
   await app.register(tokens, { token: config.token })
   await app.register(journal, { size: config.journalSize })
   await app.register(faults, { faultsFile: config.faultsFile })
+  await app.register(contract, { strict: config.strict, enabled: options.contractChecks !== false })
   await app.register(openapi, { version: VERSION })
 
   // API routes: authenticate first, so faults are scoped to the caller's tenant and a bad credential always gets the real 401.
+  // Contract checks come next (a 401 or 403 stays one), the path, query and headers before the body is read (so a
+  // body the parser refuses still carries them), the body before faults: strict mode refuses a request before a
+  // fault can answer it.
   await app.register(async function api (api) {
     await api.register(authentication)
     api.addHook('onRequest', api.authenticate)
+    if (api.contract.enabled) {
+      api.addHook('onRequest', api.contract.checkRequest)
+      api.addHook('preValidation', api.contract.checkBody)
+    }
     api.addHook('preValidation', api.applyFaults)
     // Thrive's docs write paths without /rest/v1; real clients use it. Serve both, document one.
     for (const at of [{ prefix: '/rest/v1' }, { prefix: '', hide: true }]) {

@@ -168,6 +168,13 @@ export const ConfigSchema = Type.Object({
       description: 'Disable the /__mock control plane (health stays)'
     })
   }, { additionalProperties: false }),
+  strict: Type.Boolean({
+    default: false,
+    shownDefault: 'off',
+    flag: 'strict',
+    env: 'STRICT',
+    description: 'Strict mode: answer 400, listing them, to any request with contract violations (see X-Mock-Violations) instead of serving it; per tenant through the control plane, per request with "Prefer: strict"'
+  }),
   journalSize: Type.Integer({
     minimum: 0,
     maximum: 1_000_000,

@@ -55,6 +55,14 @@ export const InsufficientScopeError = createError(
   Error,
   false
 )
+/** Strict mode: a request with contract violations is refused; the message lists them. */
+export const StrictModeError = createError(
+  'THRIVE_MOCK_STRICT_MODE',
+  '%s',
+  400,
+  Error,
+  false
+)
 /** The 404 message for an audience id or reference the caller's tenant does not have. */
 export function notFoundMessage (idOrReference: string): string {
   return `No audience with id or reference "${idOrReference}" exists in this tenant`

@@ -23,6 +23,8 @@ export type { FixtureFile, TenantFixture } from './schemas/fixtures.js'
 export type { BulkResult, Manager, Member, Pagination } from './schemas/members.js'
 export type { FaultRule, FaultRuleInput, FaultEffect, FaultMatch } from './schemas/faults.js'
 export type { JournalEntry, JournalQuery } from './schemas/journal.js'
+export type { Violation } from './schemas/violations.js'
+export { VIOLATION_CODES, type ViolationCode } from './violations.js'
 export type { TokenResponse, Scope } from './schemas/oauth.js'
 
 export interface MockServerOptions {
@@ -41,6 +43,8 @@ export interface MockServerOptions {
   faults?: FaultRuleInput[]
   adminToken?: string
   journalSize?: number
+  /** Strict mode for every tenant: a request with contract violations gets a 400 listing them. Default false. */
+  strict?: boolean
   /** Default silent. */
   logLevel?: LogLevel
   logger?: BuildOptions['logger']
@@ -72,6 +76,8 @@ export interface MockServer {
   /** Arms a rule with the same checks as `POST /__mock/faults`; throws FaultRuleError or FaultLimitError. */
   armFault: (rule: FaultRuleInput) => FaultRule
   clearFaults: (tenantId?: string) => number
+  /** Strict mode on or off for one tenant, as `PUT /__mock/tenants/{tenantId}/strict` does; reset restores the start setting. */
+  setStrict: (tenantId: string, strict: boolean) => void
   requests: (query?: JournalQuery) => JournalEntry[]
   advanceClock: (ms: number) => void
   /** One tenant's data, faults and journal back to the start; with no argument, every tenant's, and the clock. */
@@ -126,6 +132,10 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
     },
     armFault: (rule) => app.faults.add(rule),
     clearFaults: (tenantId) => app.faults.clear(tenantId),
+    setStrict (tenantId, strict) {
+      if (!app.store.has(tenantId)) throw new UnknownTenantError(tenantId)
+      app.contract.setTenantStrict(tenantId, strict)
+    },
     requests: (query) => app.journal.list(query),
     advanceClock: (ms) => app.clock.advance(ms),
     reset: async (tenantId) => await resetState(app, tenantId),

@@ -42,7 +42,8 @@ t.test('every setting comes from its environment variable', async (t) => {
     MOCK_NO_ADMIN: 'true',
     JOURNAL_SIZE: '5',
     GENERATE: '10',
-    SEED: '42'
+    SEED: '42',
+    STRICT: 'true'
   })
   t.same(c, {
     host: '127.0.0.1',
@@ -54,6 +55,7 @@ t.test('every setting comes from its environment variable', async (t) => {
     token: { ttlSeconds: 60, signingKey: 'k'.repeat(32), issuer: 'iss', clockToleranceSeconds: 7 },
     faultsFile: 'f.json',
     admin: { enabled: false, token: 'admin-token-1' },
+    strict: true,
     journalSize: 5
   })
 })
@@ -63,6 +65,12 @@ t.test('a flag wins over the environment; --fixtures repeats', async (t) => {
   t.equal(c.port, 7000)
   t.same(c.fixtures, [{ path: 'x.json' }, { path: 'y.json' }])
   t.equal(c.admin.enabled, false)
+})
+
+t.test('--strict turns strict mode on; it is off by default', async (t) => {
+  t.equal(run(['--strict']).strict, true)
+  t.equal(run([]).strict, false)
+  t.equal(run([], { STRICT: 'false' }).strict, false)
 })
 
 t.test('MOCK_NO_ADMIN=false keeps the control plane', async (t) => {
@@ -188,7 +196,7 @@ t.test('defaultConfig is for in-process use: port 0 on loopback, silent, overrid
   t.throws(() => defaultConfig({ token: { clockToleranceSeconds: 301 } }), { name: 'ConfigError', message: 'token.clockToleranceSeconds must be a whole number from 0 to 300, got 301' })
   t.throws(() => defaultConfig({ admin: { enabled: 'yes' as never } }), { name: 'ConfigError', message: 'admin.enabled must be true or false, got "yes"' })
   t.throws(() => defaultConfig({ fixtures: [], generate: 0 }), { name: 'ConfigError', message: 'no data: give fixtures (fixtures) or generated audiences (generate)' })
-  t.throws(() => defaultConfig({ journalsize: 5 } as never), { name: 'ConfigError', message: 'unknown option "journalsize"; the options are admin, faultsFile, fixtures, generate, host, journalSize, logLevel, port, seed, token' })
+  t.throws(() => defaultConfig({ journalsize: 5 } as never), { name: 'ConfigError', message: 'unknown option "journalsize"; the options are admin, faultsFile, fixtures, generate, host, journalSize, logLevel, port, seed, strict, token' })
   t.throws(() => defaultConfig({ admin: { tokn: 'admin-token-1' } } as never), { name: 'ConfigError', message: 'unknown option "admin.tokn"; the options are admin.token, admin.enabled' })
   t.same(defaultConfig({ port: undefined, token: undefined }).port, 0, 'an option set to undefined is not given')
 })

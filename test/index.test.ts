@@ -185,7 +185,7 @@ t.test('a setting out of its range rejects with a ConfigError naming the option 
 })
 
 t.test('an unknown option rejects with a ConfigError naming it, so that a typo is never ignored', async (t) => {
-  const top = 'adminToken, faults, fixtures, generate, host, journalSize, logLevel, logger, port, seed, token'
+  const top = 'adminToken, faults, fixtures, generate, host, journalSize, logLevel, logger, port, seed, strict, token'
   await rejectsBeforeListening(t, { fixtures: FIXTURE, journalsize: 5 } as never, `unknown option "journalsize"; the options are ${top}`)
   await rejectsBeforeListening(t, { fixtures: FIXTURE, admin: { token: 'admin-token-1' } } as never, `unknown option "admin"; the options are ${top}`)
   await rejectsBeforeListening(t, { fixtures: FIXTURE, token: { ttl: 60 } } as never, 'unknown option "token.ttl"; the options are token.ttlSeconds, token.clockToleranceSeconds, token.signingKey, token.issuer')

@@ -28,6 +28,8 @@ export interface RequestContext {
   transport: string | null
   /** What in the request real Thrive would ignore, misread or refuse; NO_VIOLATIONS when nothing. */
   violations: readonly Violation[]
+  /** Violations found beyond the listed ones (at most 20 are listed), so only counted. */
+  violationsNotListed: number
 }
 
 declare module 'fastify' {
@@ -50,7 +52,8 @@ function createContext (request: FastifyRequest, _reply: FastifyReply, done: Hoo
     principal: null,
     fault: null,
     transport: null,
-    violations: NO_VIOLATIONS
+    violations: NO_VIOLATIONS,
+    violationsNotListed: 0
   }
   done()
 }

@@ -86,7 +86,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   function recordTransport (request: FastifyRequest, reply: FastifyReply, transport: string) {
     const ctx = request.ctx
     ctx.transport = transport
-    journal.record({ time: clock.now() - reply.elapsedTime, method: request.method, url: request.url, tenantId: ctx.tenantId, clientId: ctx.clientId, status: null, fault: ctx.fault, transport, durationMs: reply.elapsedTime })
+    journal.record({ time: clock.now() - reply.elapsedTime, method: request.method, url: request.url, tenantId: ctx.tenantId, clientId: ctx.clientId, status: null, fault: ctx.fault, transport, durationMs: reply.elapsedTime, violations: ctx.violations, violationsNotListed: ctx.violationsNotListed })
     request.log.info({ method: request.method, url: pathOf(request.url), tenantId: ctx.tenantId, fault: ctx.fault, transport }, 'request ended by a transport fault')
   }
 

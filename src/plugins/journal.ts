@@ -33,8 +33,8 @@ async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) 
       done()
       return
     }
-    const { tenantId, clientId, fault, transport } = ctx
-    journal.record({ time: clock.now() - durationMs, method: request.method, url: request.url, tenantId, clientId, status: reply.statusCode, fault, transport, durationMs })
+    const { tenantId, clientId, fault, transport, violations, violationsNotListed } = ctx
+    journal.record({ time: clock.now() - durationMs, method: request.method, url: request.url, tenantId, clientId, status: reply.statusCode, fault, transport, durationMs, violations, violationsNotListed })
     request.log.info({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: Math.round(durationMs * 10) / 10, tenantId, clientId, fault: fault ?? undefined }, 'request')
     done()
   })

@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { authenticateClient, grantScopes, tokenResponse } from '../client-credentials.js'
 import { OAuthError, sendOAuthError } from '../oauth-errors.js'
 import { OPERATIONS, routeOptions } from '../operations.js'
+import { checkTokenRequest } from '../plugins/contract.js'
 import type { TokenParams } from '../schemas/oauth.js'
 
 const PARAMETERS = ['grant_type', 'scope', 'client_id', 'client_secret'] as const
@@ -68,6 +69,9 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
     done()
   })
 
+  // Contract checks see the body once the empty parameters are gone: RFC 6749 §3.1 treats them as omitted.
+  if (fastify.contract.enabled) app.addHook('preValidation', checkTokenRequest)
+
   app.post<{ Params: TokenParams }>(OPERATIONS.getAccessToken.path, { ...routeOptions(OPERATIONS.getAccessToken), attachValidation: true }, async function issueToken (request, reply) {
     const body = readBody(request)
     const hasHeader = request.headers.authorization !== undefined
@@ -92,6 +96,10 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
         : 'client_secret is required with client_id; public clients are not supported')
     }
     const allowed = await authenticateClient(store, request.params.tenantId, credentials)
+    // Strict mode, like faults, applies once the client has proved who it is: a 401 stays a 401.
+    if (request.ctx.violations.length > 0 && fastify.contract.isStrict(request, request.params.tenantId)) {
+      throw new OAuthError('invalid_request', fastify.contract.strictMessage(request))
+    }
     // Faults (Prefer and rules) apply only once the client has proved who it is, and only to its own tenant:
     // a caller without the secret can neither fire nor use up another tenant's rules, and always gets the real 401.
     const faulted = fastify.applyFaultsFor(request, reply, { tenantId: request.params.tenantId, clientId: credentials.clientId })

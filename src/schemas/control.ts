@@ -4,6 +4,17 @@ import { Type, type Static } from 'typebox'
 export const ResetResult = Type.Object({ faultsRemoved: Type.Integer(), requestsRemoved: Type.Integer(), clockReset: Type.Boolean() })
 export type ResetResult = Static<typeof ResetResult>
 
+export const StrictSetting = Type.Object({
+  tenantId: Type.String(),
+  strict: Type.Boolean({ description: 'Whether the tenant\'s requests with contract violations are refused (400) instead of served; "Prefer: strict" or "Prefer: handling=lenient" still decides a single request' })
+}, { additionalProperties: false })
+export type StrictSetting = Static<typeof StrictSetting>
+
+export const StrictChange = Type.Object({
+  strict: Type.Boolean({ description: 'true: strict mode for this tenant; false: lenient, whatever the server\'s --strict says' })
+}, { additionalProperties: false })
+export type StrictChange = Static<typeof StrictChange>
+
 export const Removed = Type.Object({ removed: Type.Integer() })
 export type Removed = Static<typeof Removed>
 

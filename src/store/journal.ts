@@ -2,6 +2,7 @@
 // budget; it never holds a secret, an Authorization value or a raw query string.
 import { unescape } from 'node:querystring'
 import type { JournalEntry, JournalQuery, JournalQueryParams } from '../schemas/journal.js'
+import { NO_VIOLATIONS, type Violation } from '../schemas/violations.js'
 
 /**
  * The path of a request URL. Logs keep only this: a query string can carry a token or a secret
@@ -29,17 +30,22 @@ const ENTRY_BYTES = 200
 const QUERY_BYTES = 256
 const PARAM_BYTES = 64
 const RING_BYTES = 4096
+// A violation's object and its slot in the entry's array; its strings count as the others do.
+const VIOLATION_BYTES = 96
 // A parameter is a credential when its name says so (access_token is RFC 6750 §2.3's, client_secret RFC 6749's).
 const CREDENTIAL_NAME = /token|secret|passw|pwd|api[-_]?key|auth|credential|signature|session|assertion|^code$|^key$/i
 const CHUNK_BITS = 8
 const CHUNK = 1 << CHUNK_BITS
 
 /** What the server knows of a request when it ends; the journal derives its entry from this. */
-export type JournalRecord = Omit<JournalEntry, 'seq' | 'time' | 'path' | 'query' | 'truncated'> & {
+export type JournalRecord = Omit<JournalEntry, 'seq' | 'time' | 'path' | 'query' | 'truncated' | 'violations' | 'violationsNotListed'> & {
   /** Request time, epoch ms by the mock clock. */
   time: number
   /** The raw URL; the journal keeps its path and a bounded, parsed copy of its query, never the URL itself. */
   url: string
+  /** The request's contract violations (already bounded and cut by the checker); none when absent. */
+  violations?: readonly Violation[]
+  violationsNotListed?: number
 }
 
 export interface JournalOptions {
@@ -61,7 +67,7 @@ export interface JournalUsage {
 }
 
 /** An entry as held: its time still a number, its query not yet copied out (null for none), and what it costs. */
-type Slot = Omit<JournalEntry, 'time' | 'query'> & { time: number, query: JournalQueryParams | null, bytes: number }
+type Slot = Omit<JournalEntry, 'time' | 'query' | 'violations'> & { time: number, query: JournalQueryParams | null, violations: readonly Violation[], bytes: number }
 
 /**
  * A copy that shares no memory with its source. V8 makes a slice of 13 characters or more a view that keeps the whole
@@ -236,7 +242,7 @@ export class Journal {
       slot = ring.shift()
       this.#bytes -= slot.bytes
     } else {
-      slot = { seq: 0, time: 0, method: '', path: '', query: null, truncated: false, tenantId: null, clientId: null, status: null, fault: null, transport: null, durationMs: 0, bytes: 0 }
+      slot = { seq: 0, time: 0, method: '', path: '', query: null, truncated: false, tenantId: null, clientId: null, status: null, fault: null, transport: null, durationMs: 0, violations: NO_VIOLATIONS, violationsNotListed: 0, bytes: 0 }
     }
     this.#fill(slot, entry, ring.key)
     ring.push(slot)
@@ -282,6 +288,14 @@ export class Journal {
       clientId = detach(clientId)
     }
     bytes += 2 * ((tenantId?.length ?? 0) + (clientId?.length ?? 0))
+    const violations = entry.violations ?? NO_VIOLATIONS
+    slot.violations = NO_VIOLATIONS
+    if (violations.length > 0) {
+      // A location names a query or body field, and a slice of it would keep the whole URL or body alive.
+      slot.violations = violations.map((v) => ({ location: detach(v.location), code: v.code, message: v.message }))
+      for (const v of violations) bytes += VIOLATION_BYTES + 2 * (v.location.length + v.code.length + v.message.length)
+    }
+    slot.violationsNotListed = entry.violationsNotListed ?? 0
     slot.seq = this.#seq
     slot.time = entry.time
     slot.method = entry.method
@@ -370,7 +384,9 @@ export class Journal {
         status: s.status,
         fault: s.fault,
         transport: s.transport,
-        durationMs: s.durationMs
+        durationMs: s.durationMs,
+        violations: s.violations.map((v) => ({ ...v })),
+        violationsNotListed: s.violationsNotListed
       })
     }
     return out

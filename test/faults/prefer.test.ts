@@ -1,6 +1,6 @@
 // The Prefer header (RFC 7240 §2 syntax) as a per-request fault.
 import t from 'tap'
-import { parsePrefer, PREFER_HELP } from '../../src/faults/prefer.js'
+import { parsePrefer, preferredHandling, PREFER_HELP } from '../../src/faults/prefer.js'
 
 t.test('no header, or only whitespace and separators, asks for nothing', async (t) => {
   t.equal(parsePrefer(undefined), null)
@@ -34,3 +34,14 @@ for (const [header, message] of bad) {
     t.throws(() => parsePrefer(header), { message: new RegExp(PREFER_HELP.replace(/[|()[\]^$.*+?\\]/g, '\\$&') + '$') })
   })
 }
+
+t.test('the contract handling a Prefer header asks for (RFC 7240 §4.4), never an error', async (t) => {
+  t.equal(preferredHandling(undefined), null)
+  t.equal(preferredHandling('code=503'), null)
+  t.equal(preferredHandling('code=503, strict'), true)
+  t.equal(preferredHandling('handling="strict"'), true)
+  t.equal(preferredHandling(['delay=0', 'handling=lenient']), false)
+  t.equal(preferredHandling('handling=sloppy; wait=5'), null)
+  t.equal(parsePrefer('strict, handling=strict'), null, 'the same handling twice is no conflict')
+  t.same(parsePrefer(['Strict', 'code=503']), { status: 503 })
+})

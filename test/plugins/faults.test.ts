@@ -58,7 +58,7 @@ t.test('an unsupported Prefer is a 400 naming what is supported, in each route\'
   const app = await build(t)
   const api = await readA(app, 'backend', { prefer: 'code=418' })
   t.equal(api.statusCode, 400)
-  t.same(json(api), { status: 400, error: 'Bad Request', message: 'Unsupported Prefer code "418": supported preferences: code=<400|401|403|404|409|422|429|500|502|503|504> and delay=<0-60000 milliseconds>, e.g. "Prefer: code=429, delay=100"' })
+  t.same(json(api), { status: 400, error: 'Bad Request', message: 'Unsupported Prefer code "418": supported preferences: code=<400|401|403|404|409|422|429|500|502|503|504> and delay=<0-60000 milliseconds>, plus strict (or handling=strict|lenient) for contract checks, e.g. "Prefer: code=429, delay=100"' })
   const token = await tokenA(app, { prefer: 'return=minimal' })
   t.equal(token.statusCode, 400)
   t.equal(json(token).error, 'invalid_request')

@@ -9,6 +9,7 @@ import { build, TENANT_A, USERS } from '../helpers.js'
 
 interface Answer {
   status: number
+  violations: string | null
   contentType: string | null
   location: string | null
   data: any
@@ -49,12 +50,14 @@ t.test('a realistic flow through all 13 operations, sent the way the sim Thrive 
   async function call (method: string, path: string, body?: unknown): Promise<Answer> {
     const res = await fetch(`${base}${path}`, { method, headers: clientHeaders(TENANT_A.tenantId, TENANT_A.apiSecret), ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
     const text = await res.text()
-    return { status: res.status, contentType: res.headers.get('content-type'), location: res.headers.get('location'), data: text === '' ? {} : JSON.parse(text) }
+    return { status: res.status, violations: res.headers.get('x-mock-violations'), contentType: res.headers.get('content-type'), location: res.headers.get('location'), data: text === '' ? {} : JSON.parse(text) }
   }
   const audience = (id: string) => `/audiences/${encodeURIComponent(id)}`
   const ok = (answer: Answer, status: number, what: string) => {
     t.equal(answer.status, status, `${what}: ${JSON.stringify(answer.data)}`)
     t.match(answer.contentType, /^application\/json/)
+    // The client sends what Thrive documents, so the mock finds nothing to flag.
+    t.equal(answer.violations, null, `${what}: no contract violation`)
   }
   /** The client treats a DELETE as done when the body says so, or says nothing. */
   const deleted = (answer: Answer) => answer.status === 200 && (answer.data?.success ?? true) === true
@@ -173,4 +176,23 @@ t.test('a realistic flow through all 13 operations, sent the way the sim Thrive 
   ok(gone, 404, 'getAudience after delete')
   t.same([gone.data.status, gone.data.error], [404, 'Not Found'])
   t.same((await call('GET', '/audiences?page=1&perPage=100')).data, seed.data, 'the tenant is back to its seed list')
+  // Every call of the flow, journaled, with no violation; and the 13 operations were all called.
+  const entries = app.journal.list({ tenantId: TENANT_A.tenantId })
+  t.same(entries.filter((e) => e.violations.length > 0), [])
+  const operations = new Set(entries.map((e) => `${e.method} ${e.path.replace(/\/audiences\/[^/]+/, '/audiences/{id}').replace(/(members|managers)\/[^/]+$/, '$1/{user}')}`))
+  t.equal(operations.size, 13, [...operations].join(', '))
+})
+
+t.test('a token request as OAuth client libraries send it (RFC 6749 §4.4.2, §2.3.1) has no violation, strict or not', async (t) => {
+  const app = await build(t, { strict: true })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/oauth2/token/${TENANT_A.tenantId}`
+  const form = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }
+  const basic = await fetch(url, { method: 'POST', headers: { ...form, Authorization: `Basic ${btoa(`${TENANT_A.tenantId}:${TENANT_A.apiSecret}`)}` }, body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api/read' }) })
+  const post = await fetch(url, { method: 'POST', headers: form, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: TENANT_A.tenantId, client_secret: TENANT_A.apiSecret }) })
+  for (const res of [basic, post]) {
+    t.equal(res.status, 200)
+    t.equal(res.headers.get('x-mock-violations'), null)
+    t.same(Object.keys(await res.json() as object).sort(), ['access_token', 'expires_in', 'scope', 'token_type'])
+  }
 })

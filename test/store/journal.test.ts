@@ -59,7 +59,7 @@ t.test('an entry keeps the path and the parsed query, never the raw query string
   journal.record(rec('/audiences/sales%2Femea?page=2&tag=a&tag=b&tag=c&empty=&flag&sp=a+b%20c&bad=%E0%A4%A&&__proto__=x&%C3%A9t%C3%A9=%F0%9F%98%80', A))
   journal.record(rec('/audiences/backend', A))
   const [plain, parsed] = journal.list()
-  t.same(shape(plain as unknown as Record<string, unknown>), { seq: undefined, time: undefined, durationMs: undefined, method: 'GET', path: '/audiences/backend', query: {}, truncated: false, tenantId: A, clientId: A, status: 200, fault: null, transport: null })
+  t.same(shape(plain as unknown as Record<string, unknown>), { seq: undefined, time: undefined, durationMs: undefined, method: 'GET', path: '/audiences/backend', query: {}, truncated: false, tenantId: A, clientId: A, status: 200, fault: null, transport: null, violations: [], violationsNotListed: 0 })
   t.equal(parsed?.path, '/audiences/sales%2Femea', 'the path stays as sent')
   t.same(Object.entries(parsed?.query ?? {}), [
     ['page', '2'], ['tag', ['a', 'b', 'c']], ['empty', ''], ['flag', ''], ['sp', 'a b c'], ['bad', '\uFFFD%A'], ['__proto__', 'x'], ['été', '😀']

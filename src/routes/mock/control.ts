@@ -5,7 +5,7 @@ import { Type } from 'typebox'
 import { acceptEmptyJson, sendError } from '../../plugins/errors.js'
 import { resetState } from '../../reset.js'
 import { ErrorRef } from '../../schemas/common.js'
-import { Clock, ClockChange, Removed, ResetResult } from '../../schemas/control.js'
+import { Clock, ClockChange, Removed, ResetResult, StrictChange, StrictSetting } from '../../schemas/control.js'
 import type { FaultLimitError } from '../../faults/engine.js'
 import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
 import { FixtureFile } from '../../schemas/fixtures.js'
@@ -167,6 +167,36 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
     const tenant = fastify.store.tenant(tenantId)
     if (tenant === undefined) return sendError(reply, 404, `Unknown tenant "${tenantId.slice(0, 128)}"`)
     return { tenants: [await tenant.snapshot()] }
+  })
+
+  const tenantParams = Type.Object({ tenantId: Type.String({ description: 'The Tenant ID', examples: ['eu-west-2_AcmeCorp1'] }) })
+  const unknownTenant = (reply: FastifyReply, tenantId: string) => sendError(reply, 404, `Unknown tenant "${tenantId.slice(0, 128)}"`)
+
+  app.get('/tenants/:tenantId/strict', {
+    config,
+    schema: { operationId: 'getTenantStrict', summary: 'Whether strict mode is on for a tenant', tags, params: tenantParams, response: { 200: StrictSetting, ...errors } }
+  }, async function getTenantStrict (request, reply) {
+    const { tenantId } = request.params
+    if (!fastify.store.has(tenantId)) return unknownTenant(reply, tenantId)
+    return { tenantId, strict: fastify.contract.tenantStrict(tenantId) }
+  })
+
+  app.put('/tenants/:tenantId/strict', {
+    config,
+    schema: {
+      operationId: 'setTenantStrict',
+      summary: 'Turn strict mode on or off for one tenant',
+      description: 'In strict mode a request with contract violations (X-Mock-Violations) is answered 400 with the violations in its message, instead of being served. Resetting the tenant restores the server\'s setting (--strict).',
+      tags,
+      params: tenantParams,
+      body: StrictChange,
+      response: { 200: StrictSetting, ...errors }
+    }
+  }, async function setTenantStrict (request, reply) {
+    const { tenantId } = request.params
+    if (!fastify.store.has(tenantId)) return unknownTenant(reply, tenantId)
+    fastify.contract.setTenantStrict(tenantId, request.body.strict)
+    return { tenantId, strict: request.body.strict }
   })
 
   const clockState = (): Clock => {

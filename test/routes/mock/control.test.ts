@@ -85,7 +85,7 @@ t.test('the journal records API and token requests newest first, with every fiel
   t.match(entries[3], { method: 'POST', path: `/oauth2/token/${TENANT_A.tenantId}`, tenantId: TENANT_A.tenantId, clientId: 'a-reader', status: 200 })
   t.same(entries.map((e) => e.query), [{}, {}, { x: '1' }, {}], 'the query parsed; the path without it')
   t.same(entries.map((e) => e.truncated), [false, false, false, false])
-  t.same(Object.keys(entries[0] ?? {}).sort(), ['clientId', 'durationMs', 'fault', 'method', 'path', 'query', 'seq', 'status', 'tenantId', 'time', 'transport', 'truncated'])
+  t.same(Object.keys(entries[0] ?? {}).sort(), ['clientId', 'durationMs', 'fault', 'method', 'path', 'query', 'seq', 'status', 'tenantId', 'time', 'transport', 'truncated', 'violations', 'violationsNotListed'])
   t.ok((entries[0]?.seq as number) > (entries[1]?.seq as number))
   t.match(entries[0]?.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   const text = JSON.stringify(entries)
@@ -173,7 +173,10 @@ t.test('an entry keeps the parsed query, bounded, credentials redacted, and says
     clientId: TENANT_A.tenantId,
     status: 200,
     fault: null,
-    transport: null
+    transport: null,
+    // getAudience takes no query parameters: each is a contract violation, named but never its value.
+    violations: ['page', 'tag', 'sp', '__proto__', 'access_token', 'flag'].map((name) => ({ location: `query.${name}`, code: 'unknown-query-param', message: 'getAudience takes no query parameters, so Thrive ignores it' })),
+    violationsNotListed: 0
   })
   const raw = (await app.inject({ url: '/__mock/requests' })).body
   t.ok(raw.includes('"__proto__":"x"'), 'a parameter named __proto__ is listed like any other')
