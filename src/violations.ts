@@ -50,10 +50,13 @@ export class Violations {
   }
 }
 
-/** The X-Mock-Violations value: `<location> <code>` pairs, `; `-separated, ASCII only (every location is escaped). */
+/**
+ * The X-Mock-Violations value: `<location> <code>: <message>` items, `; `-separated, ASCII only (every location is
+ * escaped; messages are this module's own text, with any `;` made a `,` so the separator stays unambiguous).
+ */
 export function headerValue (listed: readonly Violation[], notListed: number): string {
   let value = ''
-  for (const v of listed) value += `${value === '' ? '' : '; '}${v.location} ${v.code}`
+  for (const v of listed) value += `${value === '' ? '' : '; '}${v.location} ${v.code}: ${v.message.replaceAll(';', ',')}`
   return notListed === 0 ? value : `${value}; (and ${notListed} more)`
 }
 
@@ -109,15 +112,15 @@ export interface OperationRules {
 
 const AUDIENCE_OUTPUT = {
   readOnly: {
-    id: 'set by Thrive when the audience is created; a request cannot choose it',
+    id: 'set by Thrive when the audience is created: a request cannot choose it',
     parent: 'output only: send parentId (the structure\'s id or reference) to choose the parent',
-    createdAt: 'set by Thrive; ignored in a request',
-    updatedAt: 'set by Thrive; ignored in a request',
-    memberOperations: 'output only, in an update\'s answer; ignored in a request'
+    createdAt: 'set by Thrive: ignored in a request',
+    updatedAt: 'set by Thrive: ignored in a request',
+    memberOperations: 'output only, in an update\'s answer: ignored in a request'
   },
   uiOnly: {
-    apiControlled: 'every audience the API creates is apiControlled: true; only the Thrive UI makes others',
-    type: 'the API creates manual audiences only; smart audiences exist only from the Thrive UI'
+    apiControlled: 'every audience the API creates is apiControlled: true, and only the Thrive UI makes others',
+    type: 'the API creates manual audiences only: smart audiences exist only from the Thrive UI'
   }
 }
 const MANAGER_OUTPUT = {
@@ -218,10 +221,10 @@ export function requestViolations (operation: Operation, method: string, url: st
   const q = url.indexOf('?')
   const end = q === -1 ? url.length : q
   if (!rules.token && !url.startsWith('/rest/v1/')) {
-    (found ??= new Violations()).add('path', 'short-path', 'the short form of Thrive\'s reference pages; real clients call the same path under /rest/v1')
+    (found ??= new Violations()).add('path', 'short-path', 'the short form of Thrive\'s reference pages, while real clients call the same path under /rest/v1')
   }
   if (end > 1 && url.charCodeAt(end - 1) === 47) {
-    (found ??= new Violations()).add('path', 'trailing-slash', 'Thrive\'s paths have no trailing slash; the mock tolerates one, a client should not rely on it')
+    (found ??= new Violations()).add('path', 'trailing-slash', 'Thrive\'s paths have no trailing slash: the mock tolerates one, a client should not rely on it')
   }
   if (q !== -1 && q < url.length - 1) found = queryViolations(rules, query as Record<string, unknown>, found)
   const accept = headers.accept
@@ -310,4 +313,4 @@ export function userRefsOf (rules: OperationRules, body: unknown, params: Record
   return refs
 }
 
-export const CASE_FOLDED_MESSAGE = 'matched a user only by comparing the email case-insensitively; send the email as Thrive stores it, or the user\'s id or reference'
+export const CASE_FOLDED_MESSAGE = 'matched a user only by comparing the email case-insensitively: send the email as Thrive stores it, or the user\'s id or reference'
