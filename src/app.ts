@@ -7,6 +7,7 @@ import { buildSeed } from './store/seed.js'
 import authentication from './plugins/authentication.js'
 import cache from './plugins/cache.js'
 import context from './plugins/context.js'
+import coverage from './plugins/coverage.js'
 import clock from './plugins/clock.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import faults from './plugins/faults.js'
@@ -104,6 +105,7 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
   await app.register(cache)
   await app.register(tokens, { token: config.token })
   await app.register(journal, { size: config.journalSize })
+  await app.register(coverage)
   await app.register(faults, { faultsFile: config.faultsFile })
   await app.register(openapi, { version: VERSION })
 
