@@ -28,7 +28,7 @@ export type ViolationCount = Static<typeof ViolationCount>
 export const CoverageReport = Type.Object({
   tenantId: Type.Union([Type.String(), Type.Null()], { description: 'The tenant; null for the whole server: every tenant and the requests that authenticated as none' }),
   requests: Type.Integer({ minimum: 0, description: 'How many operation requests the report counts' }),
-  operations: Type.Array(OperationCoverage, { description: 'Every operation this server serves, in the order of the document' }),
+  operations: Type.Array(OperationCoverage, { description: 'Every operation this server serves, audience operations first, then the token endpoint' }),
   violations: Type.Array(ViolationCount, { description: 'The contract violations the requests carried, by code, most frequent first' })
 }, { additionalProperties: false })
 export type CoverageReport = Static<typeof CoverageReport>

@@ -224,3 +224,22 @@ t.test('the document names both paths the audience read is served at', async (t)
   t.equal(short.statusCode, 200)
   t.same(short.json(), long.json(), 'both answer the same')
 })
+
+t.test('/openapi.json passes a full OpenAPI 3 validation (@readme/openapi-parser), with and without the admin token', async (t) => {
+  const { compileErrors, validate } = await import('@readme/openapi-parser')
+  for (const overrides of [{}, { admin: { enabled: true, token: 'admin-token-1' } }]) {
+    const app = await build(t, overrides)
+    const doc = (await app.inject({ url: '/openapi.json' })).json() as FullDoc
+    // The validator resolves references in place, so it gets a copy.
+    const result = await validate(structuredClone(doc) as unknown as Parameters<typeof validate>[0])
+    t.equal(result.valid ? '' : compileErrors(result), '', 'no specification errors')
+    t.same(result.warnings, [], 'no warnings')
+    t.ok(doc.paths['/__mock/coverage']?.get, 'the coverage routes are in the document it checked')
+  }
+  // The same validator refuses a document that breaks the specification: a response without its required description.
+  const app = await build(t)
+  const broken = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, Record<string, unknown>> }>> }
+  delete broken.paths['/rest/v1/audiences/{audienceId}']?.get?.responses['200']?.description
+  const refused = await validate(broken as unknown as Parameters<typeof validate>[0])
+  t.equal(refused.valid, false, 'a broken copy is refused')
+})
