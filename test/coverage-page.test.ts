@@ -41,7 +41,7 @@ t.test('the coverage page renders in Chromium, and its cells show the counts of 
   await send('/rest/v1/audiences/backend/members', { headers: { ...headers, 'x-test-status': '418' } })
   await send('/rest/v1/audiences/backend', { headers: { ...CLIENT_HEADERS, authorization: basic(TENANT_A.tenantId, 'wrong') } })
   t.same(statuses, [200, 200, 404, 429, 200, 418, 401])
-  await fetch(`${base}/__mock/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: { tenantId: TENANT_A.tenantId, operation: 'listManagers' }, effect: { transport: 'reset' }, times: 1 }) })
+  await fetch(`${base}/__mock/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: { tenantId: TENANT_A.tenantId, route: 'listManagers' }, effect: { transport: 'reset' }, times: 1 }) })
   await t.rejects(fetch(`${base}/rest/v1/audiences/shared/managers`, { headers }), 'the reset connection leaves no response')
 
   const { chromium } = await import('playwright-core')

@@ -13,7 +13,7 @@ export const OperationCoverage = Type.Object({
   operationId: Type.String(),
   method: Type.String(),
   path: Type.String({ description: 'The documented path, as in /openapi.json' }),
-  statuses: Type.Array(StatusCount, { description: 'Every documented status, then any other status produced, in ascending order (null last)' }),
+  statuses: Type.Array(StatusCount, { description: 'Every documented status and any other status produced, in ascending order, null last' }),
   neverSeen: Type.Array(Type.Integer(), { description: 'The documented statuses no request produced' })
 }, { additionalProperties: false })
 export type OperationCoverage = Static<typeof OperationCoverage>

@@ -37,7 +37,7 @@ async function expectedReport (app: FastifyInstance, tenantId: string | null, co
   return { tenantId, requests, operations: operations.sort((x, y) => x.operationId.localeCompare(y.operationId)), violations }
 }
 
-const coverage = async (app: FastifyInstance, tenantId?: string) => {
+const coverage = async (t: Test, app: FastifyInstance, tenantId?: string) => {
   const res = await app.inject({ url: tenantId === undefined ? '/__mock/coverage' : `/__mock/coverage?tenantId=${encodeURIComponent(tenantId)}` })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^application\/json/)
@@ -63,11 +63,11 @@ async function scriptedSequence (t: Test, app: FastifyInstance) {
   await send({ method: 'POST', url: '/rest/v1/audiences', headers: A, payload: { name: 'Again', reference: 'backend', category: 'audience', parentId: 'shared' } }, 409)
   await send({ method: 'POST', url: '/rest/v1/audiences/with%20space/members', headers: A, payload: ['ada', 'nobody@example.com'] }, 207)
   await send({ url: '/rest/v1/audiences?perPage=5', headers: { ...A, prefer: 'code=429' } }, 429)
-  await send({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId, operation: 'deleteAudience' }, effect: { status: 500 }, times: 1 } }, 201)
+  await send({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId, route: 'deleteAudience' }, effect: { status: 500 }, times: 1 } }, 201)
   await send({ method: 'DELETE', url: '/rest/v1/audiences/with%20space', headers: A }, 500)
   await send({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, payload: { grant_type: 'password', client_id: 'a-reader', client_secret: 'a-reader-secret' } }, 400)
   // A transport fault leaves no response: app.inject() fails with the reason, and coverage counts it as "none".
-  await send({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId, operation: 'listManagers' }, effect: { transport: 'reset' }, times: 1 } }, 201)
+  await send({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId, route: 'listManagers' }, effect: { transport: 'reset' }, times: 1 } }, 201)
   await t.rejects(app.inject({ url: '/rest/v1/audiences/shared/managers', headers: A }), { name: 'NoConnectionError' })
   // Bad credentials prove no tenant (as in the journal): this 401 counts only in the whole-server report.
   await send({ url: '/rest/v1/audiences/backend', headers: { ...CLIENT_HEADERS, authorization: basic(TENANT_A.tenantId, 'wrong') } }, 401)
@@ -88,15 +88,15 @@ async function scriptedSequence (t: Test, app: FastifyInstance) {
 
 t.test('after a scripted sequence, each tenant\'s coverage is exactly the statuses it produced, over every documented one', async (t) => {
   const app = await build(t)
-  const untouched = await coverage(app, TENANT_A.tenantId)
+  const untouched = await coverage(t, app, TENANT_A.tenantId)
   t.same(untouched, await expectedReport(app, TENANT_A.tenantId, {}), 'before any request: every documented status never seen')
   t.equal(untouched.operations.length, 14, 'the 13 audience operations and the token endpoint')
 
   const { a, b, all } = await scriptedSequence(t, app)
-  t.same(await coverage(app, TENANT_A.tenantId), await expectedReport(app, TENANT_A.tenantId, a))
-  t.same(await coverage(app, TENANT_B.tenantId), await expectedReport(app, TENANT_B.tenantId, b), 'tenant B sees only its own request')
-  t.same(await coverage(app), await expectedReport(app, null, all), 'the whole server: both tenants and the unauthenticated 401')
-  const row = (await coverage(app, TENANT_A.tenantId)).operations.find((op) => op.operationId === 'getAudience')
+  t.same(await coverage(t, app, TENANT_A.tenantId), await expectedReport(app, TENANT_A.tenantId, a))
+  t.same(await coverage(t, app, TENANT_B.tenantId), await expectedReport(app, TENANT_B.tenantId, b), 'tenant B sees only its own request')
+  t.same(await coverage(t, app), await expectedReport(app, null, all), 'the whole server: both tenants and the unauthenticated 401')
+  const row = (await coverage(t, app, TENANT_A.tenantId)).operations.find((op) => op.operationId === 'getAudience')
   t.same(row?.neverSeen, [400, 409, 413, 422, 429, 500, 502, 503, 504], 'what the sequence never exercised on getAudience')
 })
 
@@ -105,11 +105,11 @@ t.test('resetting a tenant clears its coverage only; a full reset clears all, un
   const { b } = await scriptedSequence(t, app)
   const reset = async (body: object) => t.equal((await app.inject({ method: 'POST', url: '/__mock/reset', payload: body })).statusCode, 200)
   await reset({ tenantId: TENANT_A.tenantId })
-  t.same(await coverage(app, TENANT_A.tenantId), await expectedReport(app, TENANT_A.tenantId, {}))
-  t.same(await coverage(app, TENANT_B.tenantId), await expectedReport(app, TENANT_B.tenantId, b), 'tenant B keeps its coverage')
-  t.same(await coverage(app), await expectedReport(app, null, { getAudience: { 200: 1, 401: 1 } }), 'B\'s request and the unauthenticated 401 remain')
+  t.same(await coverage(t, app, TENANT_A.tenantId), await expectedReport(app, TENANT_A.tenantId, {}))
+  t.same(await coverage(t, app, TENANT_B.tenantId), await expectedReport(app, TENANT_B.tenantId, b), 'tenant B keeps its coverage')
+  t.same(await coverage(t, app), await expectedReport(app, null, { getAudience: { 200: 1, 401: 1 } }), 'B\'s request and the unauthenticated 401 remain')
   await reset({})
-  t.same(await coverage(app), await expectedReport(app, null, {}))
+  t.same(await coverage(t, app), await expectedReport(app, null, {}))
 })
 
 t.test('coverage of a tenant this server does not know is a 404 in the documented error shape', async (t) => {
@@ -152,27 +152,28 @@ t.test('violations are grouped by code, counted per tenant, with the first one s
   await send(BASIC_A, [{ ...unknownParam, location: 'query.pageSize' }])
   await send(BASIC_A, [])
   await send(BASIC_B, [shortPath])
-  t.same((await coverage(app, TENANT_A.tenantId)).violations, [
+  t.same((await coverage(t, app, TENANT_A.tenantId)).violations, [
     { code: 'unknown-query-param', count: 2, example: unknownParam },
     { code: 'short-path', count: 1, example: shortPath }
   ], 'most frequent first; the example is the first seen')
-  t.same((await coverage(app, TENANT_B.tenantId)).violations, [{ code: 'short-path', count: 1, example: shortPath }])
-  t.same((await coverage(app)).violations, [
+  t.same((await coverage(t, app, TENANT_B.tenantId)).violations, [{ code: 'short-path', count: 1, example: shortPath }])
+  t.same((await coverage(t, app)).violations, [
     { code: 'short-path', count: 2, example: shortPath },
     { code: 'unknown-query-param', count: 2, example: unknownParam }
   ], 'the whole server merges the tenants; equal counts by code')
 })
 
-t.test('a status an operation does not document is listed after the documented ones and flagged', async (t) => {
+t.test('a status an operation does not document is listed, in status order, and flagged', async (t) => {
   uncheckedResponses(t, 'the test rewrites an answer to a status no operation documents, to see it flagged')
   const app = await build(t, {}, { compileSchemas: 'lazy' })
   // Stands in for a route answering outside its contract: the coverage must show it, not hide it.
   app.addHook('onSend', async (request, reply) => { if (request.headers['x-test-status'] !== undefined) reply.code(Number(request.headers['x-test-status'])) })
   t.equal((await app.inject({ url: '/rest/v1/audiences/backend', headers: { ...A, 'x-test-status': '418' } })).statusCode, 418)
   t.equal((await app.inject({ url: '/rest/v1/audiences/backend', headers: A })).statusCode, 200)
-  t.same(await coverage(app, TENANT_A.tenantId), await expectedReport(app, TENANT_A.tenantId, { getAudience: { 200: 1, 418: 1 } }))
-  const row = (await coverage(app, TENANT_A.tenantId)).operations.find((op) => op.operationId === 'getAudience')
-  t.same(row?.statuses.at(-1), { status: 418, documented: false, count: 1 })
+  t.same(await coverage(t, app, TENANT_A.tenantId), await expectedReport(app, TENANT_A.tenantId, { getAudience: { 200: 1, 418: 1 } }))
+  const row = (await coverage(t, app, TENANT_A.tenantId)).operations.find((op) => op.operationId === 'getAudience')
+  t.same(row?.statuses.map((s) => [s.status, s.documented, s.count]).slice(6, 9), [[413, true, 0], [418, false, 1], [422, true, 0]], 'in status order, flagged as undocumented')
+  t.notOk(row?.neverSeen.includes(418), 'and never among the never-seen documented statuses')
 })
 
 t.test('the library\'s coverage() returns what the route answers, and throws for an unknown tenant', async (t) => {
