@@ -35,7 +35,7 @@ function statusLabel (status: number | null): string {
 
 export function renderCoveragePage (report: CoverageReport): string {
   const columns = [...new Set(report.operations.flatMap((op) => op.statuses.map((s) => s.status)))]
-    .sort((a, b) => a === null ? 1 : b === null ? -1 : a - b)
+    .sort((a, b) => (a ?? Infinity) - (b ?? Infinity))
   const scope = report.tenantId === null ? 'every tenant, and requests that authenticated as none' : `tenant <code>${escapeHtml(report.tenantId)}</code>`
   const head = columns.map((status) => `<th scope="col">${statusLabel(status)}</th>`).join('')
   const rows = report.operations.map((op) => {

@@ -34,9 +34,8 @@ function newTally (): Tally {
 
 /** Ascending, null (no response) last. */
 function byStatus (a: number | null, b: number | null): number {
-  if (a === null) return b === null ? 0 : 1
-  if (b === null) return -1
-  return a - b
+  // Keys are distinct, so at most one side is null.
+  return (a ?? Infinity) - (b ?? Infinity)
 }
 
 export class Coverage {
