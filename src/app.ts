@@ -8,6 +8,7 @@ import authentication from './plugins/authentication.js'
 import cache from './plugins/cache.js'
 import context from './plugins/context.js'
 import contract from './plugins/contract.js'
+import coverage from './plugins/coverage.js'
 import clock from './plugins/clock.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import faults from './plugins/faults.js'
@@ -110,6 +111,7 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
   await app.register(cache)
   await app.register(tokens, { token: config.token })
   await app.register(journal, { size: config.journalSize })
+  await app.register(coverage)
   await app.register(faults, { faultsFile: config.faultsFile })
   await app.register(contract, { strict: config.strict, enabled: options.contractChecks !== false })
   await app.register(openapi, { version: VERSION })

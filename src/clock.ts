@@ -12,8 +12,9 @@ function checkInRange (epochMs: number, asked: string): void {
 export class MockClock {
   #offsetMs = 0
 
+  /** Stops at the last instant of the range: time keeps running, but a printed date must keep its 4-digit year. */
   now (): number {
-    return Date.now() + this.#offsetMs
+    return Math.min(Date.now() + this.#offsetMs, CLOCK_RANGE.maxMs)
   }
 
   /** Moves time forward (or back, with a negative value); it keeps running from there. */

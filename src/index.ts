@@ -7,6 +7,7 @@ import type { OAuthError } from './oauth-errors.js'
 import { resetState } from './reset.js'
 import { UnknownTenantError } from './errors.js'
 import type { ResetResult } from './schemas/control.js'
+import type { CoverageReport } from './schemas/coverage.js'
 import type { FixtureFile } from './schemas/fixtures.js'
 import type { FixtureSource } from './store/load-fixtures.js'
 import type { FaultRule, FaultRuleInput } from './schemas/faults.js'
@@ -23,6 +24,7 @@ export type { FixtureFile, TenantFixture } from './schemas/fixtures.js'
 export type { BulkResult, Manager, Member, Pagination } from './schemas/members.js'
 export type { FaultRule, FaultRuleInput, FaultEffect, FaultMatch } from './schemas/faults.js'
 export type { JournalEntry, JournalQuery } from './schemas/journal.js'
+export type { CoverageReport, OperationCoverage, StatusCount, ViolationCount } from './schemas/coverage.js'
 export type { Violation } from './schemas/violations.js'
 export { VIOLATION_CODES, type ViolationCode } from './violations.js'
 export type { TokenResponse, Scope } from './schemas/oauth.js'
@@ -79,8 +81,13 @@ export interface MockServer {
   /** Strict mode on or off for one tenant, as `PUT /__mock/tenants/{tenantId}/strict` does; reset restores the start setting. */
   setStrict: (tenantId: string, strict: boolean) => void
   requests: (query?: JournalQuery) => JournalEntry[]
+  /**
+   * What `GET /__mock/coverage[?tenantId=]` answers: per operation, each documented status with how many requests
+   * got it (0: never seen) and any undocumented one, plus the violations by code. Throws for an unknown tenant.
+   */
+  coverage: (tenantId?: string) => CoverageReport
   advanceClock: (ms: number) => void
-  /** One tenant's data, faults and journal back to the start; with no argument, every tenant's, and the clock. */
+  /** One tenant's data, faults, journal and coverage back to the start; with no argument, every tenant's, and the clock. */
   reset: (tenantId?: string) => Promise<ResetResult>
   /** A tenant's current data as a fixture document that `fixtures` loads back to the same answers; rejects for an unknown tenant. */
   exportTenant: (tenantId: string) => Promise<FixtureFile>
@@ -137,6 +144,10 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
       app.contract.setTenantStrict(tenantId, strict)
     },
     requests: (query) => app.journal.list(query),
+    coverage (tenantId) {
+      if (tenantId !== undefined && !app.store.has(tenantId)) throw new UnknownTenantError(tenantId)
+      return app.coverage.report(tenantId)
+    },
     advanceClock: (ms) => app.clock.advance(ms),
     reset: async (tenantId) => await resetState(app, tenantId),
     async exportTenant (tenantId) {

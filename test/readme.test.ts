@@ -2,7 +2,7 @@
 // do what their comments say. Each command runs in one bash session (variables carry over, as in a terminal); a command with a
 // trailing "# ..." comment is checked against it, and every other command must exit 0.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -145,4 +145,34 @@ t.test('the README cookbook, run in order against a fresh server, does what its 
 
 t.test('the README walk-through of the audience API, run in order against a fresh server, does what its comments say', async (t) => {
   await runSection(t, '### Walk-through', { commands: 15, checked: 13 })
+})
+
+/** The first ```js block after a heading. */
+function jsUnder (markdown: string, heading: string): string {
+  const section = markdown.slice(markdown.indexOf(`\n${heading}\n`))
+  const block = /```js\n([\s\S]*?)```/.exec(section)?.[1]
+  if (block === undefined) throw new Error(`no js block under ${heading}`)
+  return block
+}
+
+t.test('the README\'s node --test example of asserting coverage passes, and fails naming the status a suite left unexercised', async (t) => {
+  const example = jsUnder(README, '### Asserting coverage from a test suite')
+  const library = new URL('../dist/index.js', import.meta.url).href
+  t.match(example, "from 'thrive-audience-mock'", 'it imports the package by name')
+  const dir = mkdtempSync(join(tmpdir(), 'readme-coverage-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // The package is this repository's build (npm test builds it first).
+  const file = join(dir, 'coverage.test.mjs')
+  writeFileSync(file, example.replace("from 'thrive-audience-mock'", `from '${library}'`))
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--test', ...args, file], { encoding: 'utf8', timeout: 60_000, cwd: dir, env: { ...process.env, NODE_OPTIONS: '' } })
+
+  const passed = run()
+  t.equal(passed.status, 0, passed.stdout + passed.stderr)
+  t.match(passed.stdout, /# tests 4\n# suites 0\n# pass 4\n# fail 0/)
+
+  // Without the 429 test the after hook must fail: the coverage check has teeth.
+  const partial = run('--test-name-pattern=^getAudience')
+  t.not(partial.status, 0, 'the run fails')
+  t.match(partial.stdout, /getAudience: handled statuses the suite never exercised/)
+  t.match(partial.stdout, /429/)
 })

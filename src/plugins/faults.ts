@@ -10,6 +10,7 @@ import { MAX_HANG_MS, type FaultEffect, type FaultRuleInput } from '../schemas/f
 import { pathOf } from '../store/journal.js'
 import { sendError } from './errors.js'
 import type { RequestContext } from './context.js'
+import type { Operation } from '../operations.js'
 import type { Store } from '../store/store.js'
 
 declare module 'fastify' {
@@ -55,7 +56,7 @@ export function loadFaultsFile (file: string): { rules: unknown[], root: string 
 }
 
 async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: string | null }) {
-  const { store, clock, journal } = fastify
+  const { store, clock, journal, coverage } = fastify
   const engine = new FaultEngine({ clock, tenantExists: (tenantId) => store.has(tenantId) })
   if (opts.faultsFile !== null) {
     const file = opts.faultsFile
@@ -87,6 +88,8 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     const ctx = request.ctx
     ctx.transport = transport
     journal.record({ time: clock.now() - reply.elapsedTime, method: request.method, url: request.url, tenantId: ctx.tenantId, clientId: ctx.clientId, status: null, fault: ctx.fault, transport, durationMs: reply.elapsedTime, violations: ctx.violations, violationsNotListed: ctx.violationsNotListed })
+    // Faults fire only on operations, so there is always one to count the missing answer against.
+    coverage.record(ctx.tenantId, (ctx.operation as Operation).operationId, null, ctx.violations)
     request.log.info({ method: request.method, url: pathOf(request.url), tenantId: ctx.tenantId, fault: ctx.fault, transport }, 'request ended by a transport fault')
   }
 
@@ -203,4 +206,4 @@ async function audienceKeys (store: Store, ctx: RequestContext, tenantId: string
   return await audiences.resolveId(audience.reference) === audience.id ? [audience.id, audience.reference] : [audience.id]
 }
 
-export default fp(faultsPlugin, { name: 'faults', dependencies: ['context', 'store', 'clock', 'journal', 'errors'] })
+export default fp(faultsPlugin, { name: 'faults', dependencies: ['context', 'store', 'clock', 'journal', 'coverage', 'errors'] })

@@ -5,7 +5,7 @@ import t from 'tap'
 import { CLOCK_RANGE } from '../../src/clock.js'
 import { parsePrefer, PreferError } from '../../src/faults/prefer.js'
 import { FAULT_STATUSES, MAX_DELAY_MS, MAX_HANG_MS, MAX_TTL_MS, OPERATIONS, TRANSPORTS } from '../../src/schemas/faults.js'
-import { BASIC_A, build, TENANT_A, TENANT_B } from '../helpers.js'
+import { BASIC_A, build, json, TENANT_A, TENANT_B } from '../helpers.js'
 import { expectOAuthError, expectThriveError, fcOptions, headerText } from './contract.js'
 
 // ---- The Prefer header ----
@@ -300,6 +300,17 @@ t.test('the clock refuses instants it cannot print, naming the range', async (t)
   const late = expectThriveError(await rule(120_000), [400])
   t.equal(late.message, 'Invalid fault rule: ttlMs: would expire after 9999-12-31T23:59:59.999Z, the last instant the mock clock can show')
   t.equal((await app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization: BASIC_A } })).statusCode, 500, 'the armed rule fires in year 9999')
+})
+
+t.test('a clock set to its last instant stays there as real time runs on, so every date it prints keeps a 4-digit year', async (t) => {
+  const app = await build(t)
+  t.equal((await app.inject({ method: 'POST', url: '/__mock/clock', payload: { setTo: '9999-12-31T23:59:59.999Z' } })).statusCode, 200)
+  // Real time moves on by at least a few milliseconds before the next reads.
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  t.match(json(await app.inject({ url: '/__mock/clock' })), { now: '9999-12-31T23:59:59.999Z', epochMs: CLOCK_RANGE.maxMs })
+  const rule = await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId }, effect: { delayMs: 0 } } })
+  t.equal(rule.statusCode, 201)
+  t.equal(json(rule).createdAt, '9999-12-31T23:59:59.999Z')
 })
 
 const journalQuery = fc.dictionary(

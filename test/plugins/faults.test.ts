@@ -8,6 +8,7 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { FAULT_STATUSES, RULE_LIMITS } from '../../src/schemas/faults.js'
 import { basic, BASIC_A, BASIC_B, build, IDS, json, TENANT_A, TENANT_B, testConfig } from '../helpers.js'
+import { uncheckedResponses } from '../response-check.js'
 
 type App = Awaited<ReturnType<typeof build>>
 
@@ -187,6 +188,7 @@ t.test('token-route rules match the authenticated client, from HTTP Basic (form-
 })
 
 t.test('token route: faults apply only after client authentication, to the authenticated tenant (README "Fault injection")', async (t) => {
+  uncheckedResponses(t, 'a malformed fault answers half of the JSON on purpose')
   const app = await build(t)
   const rule = await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 503 }, times: 1 })
   const malformed = await arm(app, { match: { tenantId: TENANT_A.tenantId, clientId: 'a-all' }, effect: { transport: 'malformed' } })
@@ -334,6 +336,7 @@ async function rawGet (port: number, path: string, headers: Record<string, strin
 }
 
 t.test('transport faults over a real socket: reset, empty, malformed and hang', async (t) => {
+  uncheckedResponses(t, 'a malformed fault answers half of the JSON on purpose')
   const app = await build(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as { port: number }).port

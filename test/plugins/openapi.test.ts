@@ -124,6 +124,15 @@ t.test('real responses of every operation validate against /openapi.json, status
   await check(app, 'POST', '/__mock/clock', { payload: { advanceMs: 1 } })
   await check(app, 'POST', '/__mock/clock', { payload: {} })
   await check(admin, 'GET', '/__mock/clock')
+  await check(app, 'GET', `/__mock/coverage?tenantId=${TENANT_A.tenantId}`)
+  await check(app, 'GET', '/__mock/coverage')
+  await check(app, 'GET', '/__mock/coverage?tenantId=eu-west-2_Nobody00')
+  await check(app, 'GET', '/__mock/coverage.html?tenantId=eu-west-2_Nobody00')
+  await check(admin, 'GET', '/__mock/coverage.html')
+  const page = await app.inject({ url: '/__mock/coverage.html' })
+  t.equal(page.statusCode, 200)
+  t.ok(routeOf(doc, 'GET', '/__mock/coverage.html')[1].responses['200']?.content?.['text/html'], 'the page is documented as text/html')
+  t.match(page.headers['content-type'], /^text\/html/)
 
   const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`))
   t.same(documented.filter((op) => !seen.has(op)), [], 'every documented operation was exercised')
@@ -227,4 +236,23 @@ t.test('the document names both paths the audience read is served at', async (t)
   const long = await app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization: BASIC_A } })
   t.equal(short.statusCode, 200)
   t.same(short.json(), long.json(), 'both answer the same')
+})
+
+t.test('/openapi.json passes a full OpenAPI 3 validation (@readme/openapi-parser), with and without the admin token', async (t) => {
+  const { compileErrors, validate } = await import('@readme/openapi-parser')
+  for (const overrides of [{}, { admin: { enabled: true, token: 'admin-token-1' } }]) {
+    const app = await build(t, overrides)
+    const doc = (await app.inject({ url: '/openapi.json' })).json() as FullDoc
+    // The validator resolves references in place, so it gets a copy.
+    const result = await validate(structuredClone(doc) as unknown as Parameters<typeof validate>[0])
+    t.equal(result.valid ? '' : compileErrors(result), '', 'no specification errors')
+    t.same(result.warnings, [], 'no warnings')
+    t.ok(doc.paths['/__mock/coverage']?.get, 'the coverage routes are in the document it checked')
+  }
+  // The same validator refuses a document that breaks the specification: a response without its required description.
+  const app = await build(t)
+  const broken = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, Record<string, unknown>> }>> }
+  delete broken.paths['/rest/v1/audiences/{audienceId}']?.get?.responses['200']?.description
+  const refused = await validate(broken as unknown as Parameters<typeof validate>[0])
+  t.equal(refused.valid, false, 'a broken copy is refused')
 })

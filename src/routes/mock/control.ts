@@ -1,4 +1,4 @@
-// The /__mock control plane: fault rules, the request journal, reset and the clock. Health lives apart.
+// The /__mock control plane: fault rules, the request journal, coverage, reset and the clock. Health lives apart.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
@@ -11,6 +11,7 @@ import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
 import { FixtureFile } from '../../schemas/fixtures.js'
 import { JournalEntry, JournalQuery } from '../../schemas/journal.js'
 import { secretsEqual } from '../../secrets.js'
+import coverageRoutes from './coverage.js'
 import { ANONYMOUS_RING_SIZE, JOURNAL_BYTE_BUDGET } from '../../store/journal.js'
 
 export const ADMIN_HEADER = 'x-mock-admin-token'
@@ -52,6 +53,8 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
   // requirement also makes the docs page's Authorize dialog send the admin header with "Try it out".
   app.addHook('onRoute', (route) => {
     const schema = { ...route.schema }
+    // Every route refuses an oversized body, a GET's included (plugins/errors.ts checks those it never reads).
+    schema.response = { ...schema.response as object, 413: ErrorRef }
     if (route.method === 'POST') schema.response = { ...schema.response as object, 415: ErrorRef }
     if (opts.adminToken !== null) schema.security = [{ adminToken: [] }]
     route.schema = schema
@@ -72,6 +75,8 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
   acceptEmptyJson(app)
 
   const config = { journal: false }
+
+  await app.register(coverageRoutes, { tags })
 
   app.post('/faults', {
     config,
