@@ -78,8 +78,14 @@ function securityOf (access: Access): Array<Record<string, string[]>> {
   return [{ basicAuth: [] }, ...SCOPES_FOR[access].map((scope) => ({ bearerAuth: [scope] }))]
 }
 
+/** Statuses of an API operation that reads a JSON body (the token route answers a wrong body type with invalid_request). */
+const BODY_ERRORS: Record<number, string> = {
+  415: 'The body\'s Content-Type is missing or not application/json'
+}
+
 export function defineOperation (input: OperationInput): Operation {
-  const own = { ...COMMON_ERRORS, ...(input.access === 'client' ? {} : API_ERRORS), ...input.errors }
+  const api = input.access !== 'client'
+  const own = { ...COMMON_ERRORS, ...(api && input.body !== undefined ? BODY_ERRORS : {}), ...(api ? API_ERRORS : {}), ...input.errors }
   const statuses = [...new Set([...FAULT_STATUSES, ...Object.keys(own).map(Number)])].sort((a, b) => a - b)
   const response: Record<number, TSchema> = { ...input.success }
   for (const status of statuses) response[status] = errorSchema(input.errorDialect, status, own[status])
