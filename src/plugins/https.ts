@@ -35,9 +35,11 @@ export function tcpSocket (socket: Socket): Socket {
   return socket instanceof TLSSocket ? (socket as TLSSocket & { _parent: Socket })._parent : socket
 }
 
+const UNSPECIFIED = new Set(['0.0.0.0', '::'])
+
 /** The origin clients use: an unspecified address is reached as localhost, which the certificate covers. */
 function origin (address: AddressInfo): string {
-  const host = address.address === '0.0.0.0' || address.address === '::'
+  const host = UNSPECIFIED.has(address.address)
     ? 'localhost'
     : address.family === 'IPv6' ? `[${address.address}]` : address.address
   return `https://${host}:${address.port}`
