@@ -157,9 +157,9 @@ async function loadOrCreateCa (forge: Forge, dir: string): Promise<{ cert: strin
       writeFileSync(certPath, ca.cert, { mode: 0o644 })
       return { ...ca, certPath }
     } catch (err) {
-      // Another mock made the key first: use its CA, once its certificate is written.
+      // Another mock made the key first: use its CA, once its certificate is written (it writes it right after).
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError(`TLS CA directory "${dir}": cannot write the CA: ${(err as Error).message}`)
-      for (let i = 0; i < 100 && !existsSync(certPath); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+      for (let i = 0; i < 20 && !existsSync(certPath); i++) await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
   const cert = readPem('TLS CA certificate file', certPath)
