@@ -342,3 +342,9 @@ t.test('an app built with HTTPS but never listening serves the CA to inject() an
   await app.close()
   t.equal(app.https?.server.listening, false)
 })
+
+t.test('an HTTPS port already in use rejects the start, and nothing is left listening', async (t) => {
+  const busy = await startMockServer({ fixtures: FIXTURE })
+  t.teardown(() => busy.close())
+  await t.rejects(startMockServer({ fixtures: FIXTURE, https: { port: busy.port, caDir: join(tempDir(), 'ca') } }), { code: 'EADDRINUSE' })
+})
