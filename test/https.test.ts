@@ -150,6 +150,7 @@ t.test('the generated certificate covers localhost, 127.0.0.1, ::1 and every --t
   t.same(server.keyUsage, ['1.3.6.1.5.5.7.3.1'], 'extended key usage: serverAuth only')
   const days = (Date.parse(server.validTo) - Date.parse(server.validFrom)) / 86_400_000
   t.ok(days < 398, `valid ${days} days, under the 398 that clients accept`)
+  t.equal(Math.floor(days), SERVER_VALIDITY_DAYS)
   const caCert = new X509Certificate(ca)
   t.equal(caCert.ca, true)
   t.ok(server.checkIssued(caCert) && server.verify(caCert.publicKey), 'issued and signed by the CA')
