@@ -214,3 +214,18 @@ t.test('an unreadable or mismatched TLS certificate or key stops start-up with e
   t.equal(mismatched.code, 1)
   t.equal(mismatched.stderr, `thrive-audience-mock: configuration error: TLS key file "${key}" does not match the certificate in "${cert}"\n`)
 })
+
+t.test('with a brought certificate the ready line says there is no CA of the mock\'s to trust', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-tls-'))
+  const { loadTlsMaterial } = await import('../src/tls.js')
+  const material = await loadTlsMaterial({ port: 0, cert: null, key: null, caDir: join(dir, 'ca'), hostnames: [] })
+  writeFileSync(join(dir, 'cert.pem'), material.cert)
+  writeFileSync(join(dir, 'key.pem'), material.key)
+  const cli = await startCli(['--https-port', '0', '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')])
+  await new Promise<void>((resolve) => {
+    const check = () => { if (cli.output().includes('Thrive audience mock ready')) resolve(); else setTimeout(check, 20) }
+    check()
+  })
+  t.match(cli.output(), '"caCert":"none: the certificate was brought (--tls-cert)"')
+  t.equal(await cli.stop(), 0)
+})
