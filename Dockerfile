@@ -2,6 +2,9 @@
 #
 # Build:  docker build -t thrive-audience-mock .
 # Run:    docker run --rm -p 8080:8080 thrive-audience-mock
+# HTTPS:  docker run --rm -p 8443:8443 -e HTTPS_PORT=8443 -v thrive-tls:/tls thrive-audience-mock
+#         (the mock's CA is written to the volume as /tls/ca.pem; a client
+#         container mounts it read-only with NODE_EXTRA_CA_CERTS=/tls/ca.pem)
 #
 # BASE_IMAGE must provide Node.js (>= 20.19) with npm and ldd on PATH, like the
 # official node images do. Any registry or CA configuration that npm needs to
@@ -27,7 +30,7 @@ RUN npm run build
 RUN set -eu; \
     command -v ldd >/dev/null || { echo "BASE_IMAGE has no ldd: cannot list node's shared libraries" >&2; exit 1; }; \
     node_bin=$(command -v node); \
-    mkdir -p /runtime/usr/local/bin /runtime/etc /runtime/tmp /runtime/app/dist; \
+    mkdir -p /runtime/usr/local/bin /runtime/etc /runtime/tmp /runtime/app/dist /tls-dir; \
     cp -L "$node_bin" /runtime/usr/local/bin/node; \
     for lib in $(ldd "$node_bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'); do \
       mkdir -p "/runtime$(dirname "$lib")"; \
@@ -48,17 +51,21 @@ RUN set -eu; \
 # ---------------------------------------------------------------------------
 FROM scratch AS runtime
 COPY --from=build /runtime /
+# Where the mock keeps its CA with HTTPS_PORT set: owned by the server's user so it can write the CA there, and
+# readable by others so a client container that mounts the same volume can read ca.pem (the key is 0600).
+COPY --from=build --chown=1000:1000 /tls-dir /tls
 WORKDIR /app
 
 ENV PATH=/usr/local/bin \
     NODE_ENV=production \
     PORT=8080 \
-    HOST=0.0.0.0
+    HOST=0.0.0.0 \
+    TLS_CA_DIR=/tls
 
 # The "node" user of the official images, by number so that a runtime can
 # check it is not root without reading /etc/passwd.
 USER 1000:1000
-EXPOSE 8080
+EXPOSE 8080 8443
 
 # No curl in the image: probe the health endpoint with Node's built-in fetch.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -85,10 +86,12 @@ export async function freePort () {
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
 
-/** One HTTP request on 127.0.0.1; resolves with status, headers and the body as text. */
-export function request (url, { method = 'GET', headers = {}, body, keepAlive = true, timeoutMs } = {}) {
+/** One HTTP request on 127.0.0.1; resolves with status, headers and the body as text. An https URL is verified against `ca` only. */
+export function request (url, { method = 'GET', headers = {}, body, keepAlive = true, timeoutMs, ca } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent: keepAlive ? agent : false }, (res) => {
+    const tls = url.startsWith('https:')
+    const options = tls ? { method, headers, ca, agent: false } : { method, headers, agent: keepAlive ? agent : false }
+    const req = (tls ? https : http).request(url, options, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (chunk) => { text += chunk })

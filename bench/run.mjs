@@ -311,7 +311,7 @@ async function main () {
 }
 
 // Scenarios whose bare baseline is the plain GET by reference with Basic credentials.
-const PLAIN_BASELINE = new Set(['basic', 'token', 'basicInfo', 'pairs'])
+const PLAIN_BASELINE = new Set(['basic', 'token', 'basicInfo', 'pairs', 'tls'])
 
 async function measureAll (start) {
   const basicAcme = basic(ACME.tenantId, ACME.apiSecret)
@@ -334,10 +334,14 @@ async function measureAll (start) {
   for (const size of lookupSizes) writeLookupFixture(join(tmp, `lookup-${size}.json`), size)
   const listSizes = only.has('list') ? settings.listSizes : []
   const generated = (size) => ['--fixtures', 'none', '--generate', String(size), ...mockArgs]
-  const [bare, mockInfo, mockFaults, mockPairs, checksOn, checksOff, ...sized] = await Promise.all([
+  // The same mock serving HTTPS too, its CA in this run's temporary directory.
+  const tlsPort = only.has('throughput') ? await freePort() : 0
+  const tlsCaDir = join(tmp, 'tls-ca')
+  const [bare, mockInfo, mockFaults, mockTlsProcess, mockPairs, checksOn, checksOff, ...sized] = await Promise.all([
     start('bare', 'bare', [bodyText]),
     only.has('throughput') ? start('mock-info', 'mock', ['--log-level', 'info']) : null,
     only.has('throughput') ? start('mock-faults', 'mock', ['--fixtures', manyFile, ...mockArgs]) : null,
+    only.has('throughput') ? start('mock-tls', 'mock', ['--https-port', String(tlsPort), '--tls-ca-dir', tlsCaDir, ...mockArgs]) : null,
     only.has('pairs') ? start('mock-pairs', 'mock', generated(1000)) : null,
     only.has('throughput') ? start('checks-on', 'checks', ['on', settings.logLevel]) : null,
     only.has('throughput') ? start('checks-off', 'checks', ['off', settings.logLevel]) : null,
@@ -385,6 +389,11 @@ async function measureAll (start) {
     if (armed !== 1000 || faulted.status !== 503) throw new Error(`fault rules not armed as expected: ${armed} rules, a faulted tenant got ${faulted.status}`)
     console.log(`${stamp()} ${armed} fault rules armed, ${bearerRequests.length} tokens issued`)
 
+    // The load generator (autocannon) does not verify certificates; this check does, trusting only the mock's CA.
+    const mockTls = { ...mockTlsProcess, name: 'mock-tls', url: `https://${HOST}:${tlsPort}` }
+    const overTls = await request(`${mockTls.url}${READ_PATH}`, { headers: { authorization: basicAcme, ...CLIENT_HEADERS }, ca: readFileSync(join(tlsCaDir, 'ca.pem')) })
+    if (overTls.status !== 200 || overTls.body !== bodyText) throw new Error(`the mock over TLS answered ${overTls.status}: ${overTls.body.slice(0, 500)}`)
+
     scenarios.push(
       { key: 'basic', server: mock, options: single(basicRead), expect: 200 },
       { key: 'bearer', server: mock, options: { requests: bearerRequests }, expect: 200 },
@@ -395,7 +404,9 @@ async function measureAll (start) {
       { key: 'token', server: mock, options: { requests: [{ method: 'POST', path: `/oauth2/token/${ACME.tenantId}`, headers: { authorization: basicAcme, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: 'grant_type=client_credentials' }] }, bareOptions: single(basicRead), expect: 200 },
       { key: 'basicInfo', server: mockInfo, options: single(basicRead), expect: 200 },
       // The cost of the contract checks: the same build with them on, against it with them off as the baseline.
-      { key: 'checks', server: checksOn, bareServer: checksOff, options: single(basicRead), expect: 200 }
+      { key: 'checks', server: checksOn, bareServer: checksOff, options: single(basicRead), expect: 200 },
+      // Keep-alive: each of the connections makes its TLS handshake once, in the warm-up.
+      { key: 'tls', server: mockTls, options: single(basicRead), expect: 200 }
     )
   }
 
@@ -498,6 +509,7 @@ async function measureAll (start) {
     if (ratio.basic !== undefined) {
       add('notFound.vs200', ratio.notFound / ratio.basic)
       add('unauthorized.vs200', ratio.unauthorized / ratio.basic)
+      add('tls.vsPlain', ratio.tls / ratio.basic)
     }
     for (const l of lookups) add(`lookup${l.size}.vsFirst`, ratio[`lookup${l.size}`] / ratio[`lookup${lookups[0].size}`])
     for (const l of lists) add(`list${l.size}.vsFirst`, ratio[`list${l.size}`] / ratio[`list${lists[0].size}`])
@@ -645,6 +657,8 @@ function report (generateAvailable) {
     throughput('+ Basic 200 path, --log-level info (the default)', 'basicInfo', '≥ 0.75×', 0.75)
     const checks = s('checks.ratio')
     row('11. Basic GET, contract checks on vs off', kfmt(s('checks.rps')), `${fmt(checks, 2, '×')} of checks off`, '≥ 0.95×', verdict(checks, (x) => x >= 0.95))
+    throughput('+ Basic 200 path over HTTPS (TLS, keep-alive)', 'tls', '', null)
+    row('    HTTPS vs plain HTTP, same request', '', fmt(s('tls.vsPlain'), 2, '×'), '', '')
     row('+ server CPU per request: bare / Basic / Bearer / Basic at info', `${fmt(s('bare.us'), 1)} / ${fmt(s('basic.us'), 1)} / ${fmt(s('bearer.us'), 1)} / ${fmt(s('basicInfo.us'), 1)} µs`, `${fmt(s('basic.usRatio'), 2, '×')} / ${fmt(s('bearer.usRatio'), 2, '×')} / ${fmt(s('basicInfo.usRatio'), 2, '×')}`, '', '')
   }
   if (only.has('list')) {

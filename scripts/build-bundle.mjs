@@ -15,7 +15,9 @@ const external = [
   'pino',
   'pino-pretty',
   // Only imported with --generate, and large.
-  '@faker-js/faker'
+  '@faker-js/faker',
+  // Only imported when the HTTPS listener makes its own certificate.
+  'node-forge'
 ]
 
 /**

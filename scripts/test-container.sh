@@ -189,9 +189,14 @@ BASE_URL=http://127.0.0.1:$PORT
 CONTAINER=thrive-mock-ctest-$$
 # With a terminal (-t) the logs go through pino-pretty, and GENERATE loads faker.
 GENERATE=10
+# HTTPS beside HTTP, the CA written to a volume owned by the image's user (as a named volume would be).
+HTTPS_PORT=$(node -e "const s=require('net').createServer();s.listen(0,'0.0.0.0',()=>{console.log(s.address().port);s.close()})")
+TLS_DIR=$WORK/tls
+mkdir -p "$TLS_DIR" && chown 1000:1000 "$TLS_DIR" && chmod 755 "$TLS_DIR"
 docker run -d -t --network host --name "$CONTAINER" -e "PORT=$PORT" -e "GENERATE=$GENERATE" \
+  -e "HTTPS_PORT=$HTTPS_PORT" -e TLS_HOSTNAMES=thrive-mock -v "$TLS_DIR:/tls" \
   --health-interval 2s --health-start-period 2s "$IMAGE_TAG" >/dev/null
-log "container $CONTAINER on port $PORT, GENERATE=$GENERATE, with a terminal"
+log "container $CONTAINER on port $PORT (HTTPS $HTTPS_PORT), GENERATE=$GENERATE, with a terminal"
 
 health=""
 for ((i = 0; i < 60; i++)); do
@@ -258,6 +263,17 @@ ref=$(json_get "$WORK/aud2.json" reference) || fail "audience body is not JSON"
 [[ $ref == "$AUDIENCE" ]] || fail "audience body (Bearer) reference is '$ref'"
 log "GET /rest/v1/audiences/$AUDIENCE (Bearer) -> 200"
 
+[[ -s $TLS_DIR/ca.pem ]] || fail "the container wrote no CA to its /tls volume"
+code=$(http "$WORK/aud-tls.json" --cacert "$TLS_DIR/ca.pem" -u "$TENANT:$SECRET" "https://127.0.0.1:$HTTPS_PORT/rest/v1/audiences/$AUDIENCE")
+[[ $code == 200 ]] || { head -c 500 "$WORK/aud-tls.json"; echo; fail "GET audience over HTTPS, trusting the CA from the volume, returned $code"; }
+ref=$(json_get "$WORK/aud-tls.json" reference) || fail "audience body (HTTPS) is not JSON"
+[[ $ref == "$AUDIENCE" ]] || fail "audience body (HTTPS) reference is '$ref'"
+code=$(http "$WORK/health-tls.json" --cacert "$TLS_DIR/ca.pem" --resolve "thrive-mock:$HTTPS_PORT:127.0.0.1" "https://thrive-mock:$HTTPS_PORT/__mock/health")
+[[ $code == 200 ]] || fail "GET https://thrive-mock:$HTTPS_PORT/__mock/health (a --tls-hostnames name) returned $code"
+code=$(http "$WORK/ca-served.pem" "$BASE_URL/__mock/ca.pem")
+[[ $code == 200 ]] && cmp -s "$WORK/ca-served.pem" "$TLS_DIR/ca.pem" || fail "GET /__mock/ca.pem returned $code, not the CA in the volume"
+log "HTTPS on $HTTPS_PORT, trusting only the CA from the volume (curl --cacert): audience 200, thrive-mock name verifies, /__mock/ca.pem is that CA"
+
 step "checking user and shutdown"
 # No shell or coreutils in the image: ask node.
 uid=$(timeout 20 docker exec "$CONTAINER" node -e 'process.stdout.write(String(process.getuid()))') || fail "docker exec node (uid) failed"
@@ -288,7 +304,7 @@ CONTAINER=""
 # cache of the one above. COMPOSE_FILES may be replaced below.
 COMPOSE_FILES=(-f docker-compose.yml -f docker-compose.hostnet.yml)
 COMPOSE_CMD=(env -C "$ROOT_DIR" "THRIVE_MOCK_IMAGE=$COMPOSE_IMAGE_TAG" "BASE_IMAGE=$BASE_TAG" "CLIENT_IMAGE=$BASE_TAG"
-  "THRIVE_MOCK_PORT=$PORT" "COMPOSE_DOCKER_CLI_BUILD=$DOCKER_BUILDKIT"
+  "THRIVE_MOCK_PORT=$PORT" "THRIVE_MOCK_HTTPS_PORT=$HTTPS_PORT" "COMPOSE_DOCKER_CLI_BUILD=$DOCKER_BUILDKIT"
   docker-compose --ansi never -p "$COMPOSE_PROJECT")
 compose() { timeout 180 "${COMPOSE_CMD[@]}" "${COMPOSE_FILES[@]}" "$@"; }
 
@@ -356,7 +372,7 @@ PY
   [[ $rc -eq 0 ]] || fail "docker-compose up: client exited with $rc"
   grep -q "client.*200" "$WORK/compose-up.log" || fail "compose client did not print a 200 response"
   COMPOSE_STATUS=ok
-  log "docker-compose up: client got 200 from thrive-mock; torn down"
+  log "docker-compose up: client got 200 from thrive-mock over HTTPS (NODE_EXTRA_CA_CERTS from the volume); torn down"
 fi
 
 CURRENT_STEP="done"

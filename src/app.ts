@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { validateConfig, type Config } from './config.js'
 import { buildSeed } from './store/seed.js'
+import { loadTlsMaterial } from './tls.js'
 import authentication from './plugins/authentication.js'
 import cache from './plugins/cache.js'
 import context from './plugins/context.js'
@@ -12,6 +13,7 @@ import coverage from './plugins/coverage.js'
 import clock from './plugins/clock.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import faults from './plugins/faults.js'
+import https from './plugins/https.js'
 import journal from './plugins/journal.js'
 import openapi from './plugins/openapi.js'
 import store, { type StoreFactory } from './plugins/store.js'
@@ -21,6 +23,7 @@ import memberRoutes from './routes/members.js'
 import jwksRoute from './routes/jwks.js'
 import controlRoutes from './routes/mock/control.js'
 import healthRoute from './routes/mock/health.js'
+import caRoute from './routes/mock/ca.js'
 import oauthTokenRoute from './routes/oauth-token.js'
 import { ErrorBody } from './schemas/common.js'
 import { lazySerializers, lazyValidators, uncoercedBodies } from './lazy-compilers.js'
@@ -72,6 +75,8 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
   const config = validateConfig(given)
   // Fixtures are loaded before the server exists: a bad file stops start-up with nothing half-loaded.
   const seed = await buildSeed(config)
+  // So is the TLS material: an unreadable or mismatched certificate stops start-up before anything listens.
+  const tls = config.https.port === null ? null : await loadTlsMaterial(config.https)
 
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
@@ -115,6 +120,7 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
   await app.register(faults, { faultsFile: config.faultsFile })
   await app.register(contract, { strict: config.strict, enabled: options.contractChecks !== false })
   await app.register(openapi, { version: VERSION })
+  await app.register(https, { tls, limits: LIMITS })
 
   // API routes: authenticate first, so faults are scoped to the caller's tenant and a bad credential always gets the real 401.
   // Contract checks come next (a 401 or 403 stays one), the path, query and headers before the body is read (so a
@@ -137,6 +143,7 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
   await app.register(oauthTokenRoute)
   await app.register(jwksRoute)
   await app.register(healthRoute, { prefix: '/__mock', generated: config.generate })
+  await app.register(caRoute, { prefix: '/__mock' })
   if (config.admin.enabled) await app.register(controlRoutes, { prefix: '/__mock', adminToken: config.admin.token })
 
   // Fastify compiles route schemas in ready(), so an eager build returns a ready app, to which no route can be added.

@@ -37,6 +37,8 @@ export interface OptionKeywords {
   negated?: true
   /** Paths, comma-separated or by repeating the flag; "none" is no path at all. */
   paths?: true
+  /** Words, comma-separated or by repeating the flag. */
+  list?: true
   /** A second flag and variable naming a file that holds the value, so that a secret stays out of `ps`. */
   file?: { flag: string, env: string, description: string, what: string }
   /** Never echoed in an error message, which gives its length instead. */
@@ -168,6 +170,46 @@ export const ConfigSchema = Type.Object({
       description: 'Disable the /__mock control plane (health stays)'
     })
   }, { additionalProperties: false }),
+  https: Type.Object({
+    /** Null: no HTTPS listener. */
+    port: Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()], {
+      default: null,
+      shownDefault: 'off',
+      flag: 'https-port',
+      env: 'HTTPS_PORT',
+      description: 'Also serve the same app over HTTPS (TLS) on this port, 0 picking a free one; plain HTTP stays on --port'
+    }),
+    cert: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      default: null,
+      shownDefault: 'a certificate from the mock\'s own CA',
+      flag: 'tls-cert',
+      env: 'TLS_CERT',
+      description: 'PEM certificate file (chain allowed) to serve HTTPS with, e.g. from mkcert or a company CA; needs --tls-key'
+    }),
+    key: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      default: null,
+      shownDefault: 'generated',
+      flag: 'tls-key',
+      env: 'TLS_KEY',
+      description: 'PEM private key file of --tls-cert'
+    }),
+    caDir: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      default: null,
+      shownDefault: 'a per-user cache directory',
+      flag: 'tls-ca-dir',
+      env: 'TLS_CA_DIR',
+      description: 'Directory that keeps the mock\'s own CA (ca.pem, ca-key.pem) across restarts, so a client trusts it once; not used with --tls-cert'
+    }),
+    hostnames: Type.Array(Type.String({ pattern: '^[A-Za-z0-9*]([A-Za-z0-9.:*-]*[A-Za-z0-9])?$' }), {
+      list: true,
+      expected: 'a comma-separated list of host names or IP addresses',
+      default: [],
+      shownDefault: 'none',
+      flag: 'tls-hostnames',
+      env: 'TLS_HOSTNAMES',
+      description: 'Names (and addresses) the generated certificate covers besides localhost, 127.0.0.1 and ::1, e.g. a docker-compose service name; comma-separated'
+    })
+  }, { additionalProperties: false }),
   strict: Type.Boolean({
     default: false,
     shownDefault: 'off',
@@ -188,7 +230,7 @@ export const ConfigSchema = Type.Object({
 export type Config = Static<typeof ConfigSchema>
 
 /** What in-process callers may give: any subset, nested blocks included, on top of the defaults. */
-export type ConfigOverrides = Partial<Omit<Config, 'token' | 'admin'>> & { token?: Partial<Config['token']>, admin?: Partial<Config['admin']> }
+export type ConfigOverrides = Partial<Omit<Config, 'token' | 'admin' | 'https'>> & { token?: Partial<Config['token']>, admin?: Partial<Config['admin']>, https?: Partial<Config['https']> }
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -302,6 +344,16 @@ function assemble (given: Map<ConfigOption, Given>, inProcess: boolean, nameOf: 
   if (result.fixtures.length === 0 && result.generate === 0) {
     throw new ConfigError(`no data: give fixtures (${nameOf(optionAt('fixtures'))}) or generated audiences (${nameOf(optionAt('generate'))})`)
   }
+  const https = result.https
+  if ((https.cert === null) !== (https.key === null)) {
+    throw new ConfigError(`give a certificate and its key together: ${nameOf(optionAt('https.cert'))} and ${nameOf(optionAt('https.key'))}`)
+  }
+  if (https.port === null && https.cert !== null) {
+    throw new ConfigError(`${nameOf(optionAt('https.cert'))} is for the HTTPS listener: give ${nameOf(optionAt('https.port'))} too`)
+  }
+  if (https.port !== null && https.port !== 0 && https.port === result.port) {
+    throw new ConfigError(`${nameOf(optionAt('https.port'))} must differ from ${nameOf(optionAt('port'))}: both are ${result.port}`)
+  }
   return result
 }
 
@@ -357,7 +409,8 @@ function fromText (schema: Setting, text: string): unknown {
   if (schema.paths === true) {
     return text.trim() === 'none' ? [] : text.split(',').map((p) => p.trim()).filter((p) => p !== '').map((path) => ({ path }))
   }
-  if (schema.type === 'integer') return /^\d+$/.test(text.trim()) ? Number(text.trim()) : text
+  if (schema.list === true) return text.split(',').map((w) => w.trim()).filter((w) => w !== '')
+  if (schema.type === 'integer' || schema.anyOf?.some((s) => s.type === 'integer') === true) return /^\d+$/.test(text.trim()) ? Number(text.trim()) : text
   if (schema.type === 'boolean') {
     const on = /^(1|true|yes|on)$/i.test(text) ? true : /^(0|false|no|off|)$/i.test(text) ? false : undefined
     // A word that is neither stays text, which the schema then refuses in the same words as any bad value.
@@ -417,7 +470,7 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv): CliResult {
       args,
       strict: true,
       allowPositionals: false,
-      options: Object.fromEntries(FLAGS.map((f) => [f.flag, { type: f.takesValue ? 'string' : 'boolean', multiple: f.option?.schema.paths === true }]))
+      options: Object.fromEntries(FLAGS.map((f) => [f.flag, { type: f.takesValue ? 'string' : 'boolean', multiple: f.option?.schema.paths === true || f.option?.schema.list === true }]))
     })
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}. Run with --help for the list of options.`)

@@ -47,6 +47,11 @@ export interface MockServerOptions {
   journalSize?: number
   /** Strict mode for every tenant: a request with contract violations gets a 400 listing them. Default false. */
   strict?: boolean
+  /**
+   * Also serve HTTPS: true for a free port and a certificate from the mock's own CA (kept in a temporary directory
+   * per process unless `caDir` names one), or the details. `cert` and `key` are files of a certificate you bring.
+   */
+  https?: boolean | { port?: number, hostnames?: string[], caDir?: string, cert?: string, key?: string }
   /** Default silent. */
   logLevel?: LogLevel
   logger?: BuildOptions['logger']
@@ -70,6 +75,11 @@ export interface MockServer {
   /** Base URL, e.g. http://127.0.0.1:54321; append /rest/v1 for the API. */
   url: string
   port: number
+  /** The HTTPS base URL, e.g. https://127.0.0.1:54322; null without the `https` option. */
+  httpsUrl: string | null
+  httpsPort: number | null
+  /** The PEM certificate of the CA that signed the HTTPS certificate, for a client to trust; null without HTTPS or with a brought certificate. */
+  caCert: string | null
   app: FastifyInstance
   /** An `Authorization: Basic …` value for a tenant. */
   basicAuth: (tenantId: string, apiSecret: string) => string
@@ -100,13 +110,23 @@ function toSources (fixtures: MockServerOptions['fixtures']): FixtureSource[] | 
   return list.map((f, i) => typeof f === 'string' ? { path: f } : { name: `inline fixture #${i + 1}`, data: f })
 }
 
+/** The `https` option as config: true is a free port; an object is its fields, the port 0 unless given. */
+function toHttps (https: unknown): unknown {
+  if (https === true) return { port: 0 }
+  if (typeof https === 'object' && https !== null && !Array.isArray(https)) return { port: 0, ...https }
+  // false or absent is no HTTPS; anything else reaches the config check as given, which names it.
+  return https === false ? undefined : https
+}
+
 export async function startMockServer (options: MockServerOptions = {}): Promise<MockServer> {
   // Checked before anything opens: a bad or misspelt option rejects with a ConfigError naming it as written here.
-  const config = libraryConfig({ ...options, fixtures: toSources(options.fixtures) }, ['faults', 'logger'])
+  const config = libraryConfig({ ...options, fixtures: toSources(options.fixtures), https: toHttps(options.https) }, ['faults', 'logger'])
   const app = await buildApp(config, options.logger === undefined ? {} : { logger: options.logger })
+  let https: { url: string, port: number } | null = null
   try {
     for (const rule of options.faults ?? []) app.faults.add(rule)
     await app.listen({ port: config.port, host: config.host })
+    if (app.https !== null) https = await app.https.listen(config.host, config.https.port as number)
   } catch (err) {
     await app.close()
     throw err
@@ -117,6 +137,9 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
   return {
     url,
     port,
+    httpsUrl: https?.url ?? null,
+    httpsPort: https?.port ?? null,
+    caCert: app.https?.tls.caCert ?? null,
     app,
     basicAuth: (tenantId, apiSecret) => `Basic ${Buffer.from(`${tenantId}:${apiSecret}`).toString('base64')}`,
     async getToken ({ clientId, clientSecret, tenantId, scope, overHttp = false }) {

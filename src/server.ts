@@ -1,9 +1,11 @@
 // The only place that touches the process: builds the app, listens, and drains on SIGTERM/SIGINT.
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
+import { homedir } from 'node:os'
 import pino from 'pino'
 import { buildApp, loggerOptions } from './app.js'
 import type { Config } from './config.js'
+import { userCaDir } from './tls.js'
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 export const SHUTDOWN_GRACE_MS = 10_000
@@ -14,7 +16,9 @@ export const LOG_BUFFER_BYTES = 4096
 /** How long a log line may wait in that buffer when traffic is too light to fill it. */
 export const LOG_FLUSH_INTERVAL_MS = 100
 
-export async function startServer (config: Config): Promise<FastifyInstance> {
+export async function startServer (given: Config): Promise<FastifyInstance> {
+  // The CLI keeps its CA in the per-user cache unless told otherwise, so a client trusts it once.
+  const config = given.https.port === null || given.https.caDir !== null ? given : { ...given, https: { ...given.https, caDir: userCaDir(process.env, process.platform, homedir()) } }
   // JSON for machines; readable lines when a person is watching the terminal. pino-pretty runs in pino's worker
   // thread, which flushes on exit on its own.
   const pretty = { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
@@ -35,7 +39,8 @@ export async function startServer (config: Config): Promise<FastifyInstance> {
     await app.close()
   })
   await app.listen({ host: config.host, port: config.port })
+  const https = app.https === null ? {} : { httpsUrl: (await app.https.listen(config.host, config.https.port as number)).url, caCert: app.https.tls.caCertPath ?? 'none: the certificate was brought (--tls-cert)' }
   const { tenants, audiences } = await app.store.stats()
-  app.log.info({ tenants, audiences, sources: app.store.sources }, 'Thrive audience mock ready')
+  app.log.info({ tenants, audiences, sources: app.store.sources, ...https }, 'Thrive audience mock ready')
   return app
 }

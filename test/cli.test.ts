@@ -163,3 +163,69 @@ t.test('the README configuration table lists every flag of --help with the same 
     t.equal(row?.shownDefault, h.shownDefault ?? (h.flag.startsWith('no-') ? 'off' : 'none'), `--${h.flag}: default`)
   }
 })
+
+t.test('the CLI serves HTTPS beside HTTP: the ready line gives the HTTPS URL and the CA file, which a client trusts', async (t) => {
+  const caDir = join(mkdtempSync(join(tmpdir(), 'cli-ca-')), 'ca')
+  const cli = await startCli(['--fixtures', fixtureFile(FIXTURE), '--https-port', '0', '--tls-ca-dir', caDir, '--tls-hostnames', 'thrive-mock', '--log-level', 'info'])
+  const ready = await new Promise<{ httpsUrl: string, caCert: string }>((resolve) => {
+    const check = () => {
+      const line = cli.output().split('\n').find((l) => l.includes('"msg":"Thrive audience mock ready"'))
+      if (line !== undefined) resolve(JSON.parse(line) as { httpsUrl: string, caCert: string })
+      else setTimeout(check, 20)
+    }
+    check()
+  })
+  t.match(ready.httpsUrl, /^https:\/\/127\.0\.0\.1:\d+$/)
+  t.equal(ready.caCert, join(caDir, 'ca.pem'))
+  t.match(cli.output(), new RegExp(`"msg":"HTTPS listening at ${ready.httpsUrl.replace(/[.]/g, '\\.')}"`))
+  const { Agent } = await import('undici')
+  const dispatcher = new Agent({ connect: { ca: readFileSync(ready.caCert, 'utf8'), servername: 'thrive-mock' } })
+  const res = await fetch(`${ready.httpsUrl}/rest/v1/audiences/backend`, { headers: { authorization: BASIC_A, accept: 'application/json' }, dispatcher } as RequestInit)
+  t.equal(res.status, 200)
+  t.match(await res.json(), { id: IDS.aChild, reference: 'backend' })
+  await dispatcher.close()
+  t.equal(await cli.stop(), 0, 'SIGTERM drains both listeners, exit 0')
+})
+
+t.test('without --tls-ca-dir the CLI keeps its CA in the per-user cache directory', async (t) => {
+  const cache = mkdtempSync(join(tmpdir(), 'cli-cache-'))
+  const cli = await startCli(['--https-port', '0'], { XDG_CACHE_HOME: cache })
+  await new Promise<void>((resolve) => {
+    const check = () => { if (cli.output().includes('Thrive audience mock ready')) resolve(); else setTimeout(check, 20) }
+    check()
+  })
+  t.match(cli.output(), `"caCert":${JSON.stringify(join(cache, 'thrive-audience-mock', 'ca', 'ca.pem'))}`)
+  t.equal(await cli.stop(), 0)
+})
+
+t.test('an unreadable or mismatched TLS certificate or key stops start-up with exit 1 and one line naming the file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-tls-'))
+  const missing = join(dir, 'missing.pem')
+  const key = join(dir, 'key.pem')
+  writeFileSync(key, generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey)
+  const unreadable = await runCli(['--https-port', '0', '--port', '0', '--tls-cert', missing, '--tls-key', key])
+  t.equal(unreadable.code, 1)
+  t.equal(unreadable.stderr, `thrive-audience-mock: configuration error: TLS certificate file "${missing}": cannot read it: ENOENT: no such file or directory, open '${missing}'\n`)
+  // A certificate from the mock's own CA, with a key of another pair.
+  const { loadTlsMaterial } = await import('../src/tls.js')
+  const cert = join(dir, 'cert.pem')
+  writeFileSync(cert, (await loadTlsMaterial({ port: 0, cert: null, key: null, caDir: join(dir, 'ca'), hostnames: [] })).cert)
+  const mismatched = await runCli(['--https-port', '0', '--port', '0', '--tls-cert', cert, '--tls-key', key])
+  t.equal(mismatched.code, 1)
+  t.equal(mismatched.stderr, `thrive-audience-mock: configuration error: TLS key file "${key}" does not match the certificate in "${cert}"\n`)
+})
+
+t.test('with a brought certificate the ready line says there is no CA of the mock\'s to trust', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-tls-'))
+  const { loadTlsMaterial } = await import('../src/tls.js')
+  const material = await loadTlsMaterial({ port: 0, cert: null, key: null, caDir: join(dir, 'ca'), hostnames: [] })
+  writeFileSync(join(dir, 'cert.pem'), material.cert)
+  writeFileSync(join(dir, 'key.pem'), material.key)
+  const cli = await startCli(['--https-port', '0', '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')])
+  await new Promise<void>((resolve) => {
+    const check = () => { if (cli.output().includes('Thrive audience mock ready')) resolve(); else setTimeout(check, 20) }
+    check()
+  })
+  t.match(cli.output(), '"caCert":"none: the certificate was brought (--tls-cert)"')
+  t.equal(await cli.stop(), 0)
+})

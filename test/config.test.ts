@@ -43,6 +43,11 @@ t.test('every setting comes from its environment variable', async (t) => {
     JOURNAL_SIZE: '5',
     GENERATE: '10',
     SEED: '42',
+    HTTPS_PORT: '8443',
+    TLS_CERT: 'cert.pem',
+    TLS_KEY: 'key.pem',
+    TLS_CA_DIR: '/tls',
+    TLS_HOSTNAMES: 'thrive-mock, 10.0.0.5',
     STRICT: 'true'
   })
   t.same(c, {
@@ -55,6 +60,7 @@ t.test('every setting comes from its environment variable', async (t) => {
     token: { ttlSeconds: 60, signingKey: 'k'.repeat(32), issuer: 'iss', clockToleranceSeconds: 7 },
     faultsFile: 'f.json',
     admin: { enabled: false, token: 'admin-token-1' },
+    https: { port: 8443, cert: 'cert.pem', key: 'key.pem', caDir: '/tls', hostnames: ['thrive-mock', '10.0.0.5'] },
     strict: true,
     journalSize: 5
   })
@@ -196,7 +202,7 @@ t.test('defaultConfig is for in-process use: port 0 on loopback, silent, overrid
   t.throws(() => defaultConfig({ token: { clockToleranceSeconds: 301 } }), { name: 'ConfigError', message: 'token.clockToleranceSeconds must be a whole number from 0 to 300, got 301' })
   t.throws(() => defaultConfig({ admin: { enabled: 'yes' as never } }), { name: 'ConfigError', message: 'admin.enabled must be true or false, got "yes"' })
   t.throws(() => defaultConfig({ fixtures: [], generate: 0 }), { name: 'ConfigError', message: 'no data: give fixtures (fixtures) or generated audiences (generate)' })
-  t.throws(() => defaultConfig({ journalsize: 5 } as never), { name: 'ConfigError', message: 'unknown option "journalsize"; the options are admin, faultsFile, fixtures, generate, host, journalSize, logLevel, port, seed, strict, token' })
+  t.throws(() => defaultConfig({ journalsize: 5 } as never), { name: 'ConfigError', message: 'unknown option "journalsize"; the options are admin, faultsFile, fixtures, generate, host, https, journalSize, logLevel, port, seed, strict, token' })
   t.throws(() => defaultConfig({ admin: { tokn: 'admin-token-1' } } as never), { name: 'ConfigError', message: 'unknown option "admin.tokn"; the options are admin.token, admin.enabled' })
   t.same(defaultConfig({ port: undefined, token: undefined }).port, 0, 'an option set to undefined is not given')
 })
@@ -216,11 +222,12 @@ interface Leaf {
     minLength?: number
     pattern?: string
     enum?: string[]
-    anyOf?: Array<{ type?: string, minLength?: number }>
+    anyOf?: Array<{ type?: string, minLength?: number, minimum?: number, maximum?: number }>
     expected?: string
     secret?: true
     negated?: true
     paths?: true
+    list?: true
     shownDefault?: string
     inProcessDefault?: unknown
     library?: string | false
@@ -240,9 +247,28 @@ const at = (config: unknown, path: string[]): unknown => path.reduce<unknown>((o
 const nested = (path: string[], value: unknown): Record<string, unknown> => path.reduceRight<Record<string, unknown>>((inner, k) => ({ [k]: inner }), value as never)
 const minLength = (s: Leaf['schema']): number | undefined => s.minLength ?? s.anyOf?.find((m) => m.minLength !== undefined)?.minLength
 
+/** A nullable setting's non-null member, or the setting itself. */
+const valueSchema = (s: Leaf['schema']): Leaf['schema'] => ({ ...s, ...s.anyOf?.find((m) => m.type === 'integer') })
+
+/** Settings that only make sense beside others (a certificate needs its key and the HTTPS port): those others. */
+const COMPANIONS: Record<string, { argv: string[], options: Record<string, Record<string, unknown>> }> = {
+  'https.cert': { argv: ['--tls-key', 'key.pem', '--https-port', '8443'], options: { https: { key: 'key.pem', port: 8443 } } },
+  'https.key': { argv: ['--tls-cert', 'cert.pem', '--https-port', '8443'], options: { https: { cert: 'cert.pem', port: 8443 } } }
+}
+const companionArgs = (path: string[]): string[] => COMPANIONS[path.join('.')]?.argv ?? []
+/** Library options for one setting, with its companions merged into the same block. */
+function withCompanions (path: string[], options: Record<string, unknown>): Record<string, unknown> {
+  const extra = COMPANIONS[path.join('.')]?.options ?? {}
+  const merged: Record<string, unknown> = { ...options }
+  for (const [key, block] of Object.entries(extra)) merged[key] = { ...block, ...(options[key] as Record<string, unknown>) }
+  return merged
+}
+
 /** A text the CLI accepts for a setting, and the value it must become. */
-function goodText (s: Leaf['schema']): [string, unknown] {
+function goodText (given: Leaf['schema']): [string, unknown] {
+  const s = valueSchema(given)
   if (s.paths === true) return ['a.json, b', [{ path: 'a.json' }, { path: 'b' }]]
+  if (s.list === true) return ['thrive-mock, 10.0.0.5', ['thrive-mock', '10.0.0.5']]
   if (s.type === 'integer') return [String(s.maximum), s.maximum]
   if (s.type === 'boolean') return ['true', s.negated !== true]
   if (s.enum !== undefined) return [s.enum.find((v) => v !== s.default) as string, s.enum.find((v) => v !== s.default)]
@@ -250,7 +276,9 @@ function goodText (s: Leaf['schema']): [string, unknown] {
 }
 
 /** Texts the schema refuses for a setting, and the words the error must use to state the allowed range. */
-function badTexts (s: Leaf['schema']): Array<[string, string[]]> {
+function badTexts (given: Leaf['schema']): Array<[string, string[]]> {
+  const s = valueSchema(given)
+  if (s.list === true) return [['bad name!', [s.expected as string]]]
   if (s.type === 'integer') return [[String((s.maximum as number) + 1), [`from ${s.minimum as number} to ${s.maximum as number}`]], ['-1', [`from ${s.minimum as number}`]], ['12abc', ['whole number']]]
   if (s.type === 'boolean') return [['maybe', ['true or false']]]
   if (s.enum !== undefined) return [['nope', s.enum]]
@@ -264,9 +292,9 @@ t.test('every setting in the schema is set by its flag and by its environment va
   t.ok(LEAVES.length >= 14, `${LEAVES.length} settings`)
   for (const { path, schema } of LEAVES) {
     const [text, value] = goodText(schema)
-    const flagArgs = schema.type === 'boolean' ? [`--${schema.flag}`] : [`--${schema.flag}`, text]
+    const flagArgs = [...(schema.type === 'boolean' ? [`--${schema.flag}`] : [`--${schema.flag}`, text]), ...companionArgs(path)]
     t.same(at(run(flagArgs), path), value, `--${schema.flag} sets ${path.join('.')}`)
-    t.same(at(run([], { [schema.env]: text }), path), value, `${schema.env} sets ${path.join('.')}`)
+    t.same(at(run(companionArgs(path), { [schema.env]: text }), path), value, `${schema.env} sets ${path.join('.')}`)
     t.same(at(run(flagArgs, { [schema.env]: 'not a valid value for anything' }), path), value, `--${schema.flag} wins over ${schema.env}, which is then not read`)
     if (schema.file !== undefined) {
       const file = join(mkdtempSync(join(tmpdir(), 'setting-')), 'value')
@@ -313,7 +341,7 @@ t.test('every default in the schema satisfies the schema, in the server and in-p
 /** A typed value startMockServer accepts for a setting. */
 function goodValue (s: Leaf['schema']): unknown {
   if (s.paths === true) return [{ path: 'a.json' }, { name: 'inline', data: { tenants: [] } }]
-  return s.type === 'integer' ? s.maximum : goodText(s)[1]
+  return valueSchema(s).type === 'integer' ? valueSchema(s).maximum : goodText(s)[1]
 }
 
 t.test('every library option is set by its name, and a bad value of each is a ConfigError naming it as written, with the range and the value', async (t) => {
@@ -322,9 +350,10 @@ t.test('every library option is set by its name, and a bad value of each is a Co
   for (const { path, schema } of options) {
     const name = typeof schema.library === 'string' ? schema.library : path.join('.')
     const keys = name.split('.')
-    t.same(at(libraryConfig(nested(keys, goodValue(schema))), path), goodValue(schema), `${name} sets ${path.join('.')}`)
+    t.same(at(libraryConfig(withCompanions(path, nested(keys, goodValue(schema)))), path), goodValue(schema), `${name} sets ${path.join('.')}`)
     const bads: Array<[unknown, string]> = [[Symbol('s'), 'Symbol(s)']]
-    if (schema.type === 'integer') bads.push([(schema.maximum as number) + 1, String((schema.maximum as number) + 1)], [1.5, '1.5'], ['7', '"7"'])
+    const integer = valueSchema(schema)
+    if (integer.type === 'integer') bads.push([(integer.maximum as number) + 1, String((integer.maximum as number) + 1)], [1.5, '1.5'], ['7', '"7"'])
     else if (schema.type === 'boolean') bads.push(['true', '"true"'])
     else bads.push([42, '42'])
     const min = minLength(schema)
@@ -364,4 +393,16 @@ t.test('--help has one line per setting of the schema (and per key-file variant)
   t.equal(line('fixtures'), '  --fixtures <value>                Fixture JSON file or directory; repeat the flag or separate with commas; "none" for no fixtures (default: the bundled fixtures/) [FIXTURES]')
   t.equal(line('journal-size'), '  --journal-size <value>            How many recent requests the journal keeps (default: 1000) [JOURNAL_SIZE]')
   t.equal(line('help'), '  --help                            Show this help and exit')
+})
+
+t.test('HTTPS settings that cannot work together are refused, naming each setting as the user gave it', async (t) => {
+  t.same(run([]).https, { port: null, cert: null, key: null, caDir: null, hostnames: [] }, 'HTTPS is off unless asked for')
+  t.same(run(['--https-port', '0', '--tls-hostnames', 'a', '--tls-hostnames', 'b,c']).https.hostnames, ['a', 'b', 'c'], 'the flag repeats or takes commas')
+  t.throws(() => run(['--https-port', '8443', '--tls-cert', 'c.pem']), new ConfigError('give a certificate and its key together: --tls-cert / TLS_CERT and --tls-key / TLS_KEY'))
+  t.throws(() => run(['--https-port', '8443'], { TLS_KEY: 'k.pem' }), new ConfigError('give a certificate and its key together: --tls-cert / TLS_CERT and --tls-key / TLS_KEY'))
+  t.throws(() => run(['--tls-cert', 'c.pem', '--tls-key', 'k.pem']), new ConfigError('--tls-cert / TLS_CERT is for the HTTPS listener: give --https-port / HTTPS_PORT too'))
+  t.throws(() => run(['--port', '8443', '--https-port', '8443']), new ConfigError('--https-port / HTTPS_PORT must differ from --port / PORT: both are 8443'))
+  t.equal(run(['--port', '0', '--https-port', '0']).https.port, 0, 'two free ports are two different ports')
+  t.throws(() => libraryConfig({ https: { port: 0, key: 'k.pem' } }), new ConfigError('give a certificate and its key together: https.cert and https.key'))
+  t.throws(() => libraryConfig({ https: { port: 1, hostname: ['x'] } }), { name: 'ConfigError', message: 'unknown option "https.hostname"; the options are https.port, https.cert, https.key, https.caDir, https.hostnames' })
 })

@@ -185,9 +185,17 @@ t.test('a setting out of its range rejects with a ConfigError naming the option 
 })
 
 t.test('an unknown option rejects with a ConfigError naming it, so that a typo is never ignored', async (t) => {
-  const top = 'adminToken, faults, fixtures, generate, host, journalSize, logLevel, logger, port, seed, strict, token'
+  const top = 'adminToken, faults, fixtures, generate, host, https, journalSize, logLevel, logger, port, seed, strict, token'
   await rejectsBeforeListening(t, { fixtures: FIXTURE, journalsize: 5 } as never, `unknown option "journalsize"; the options are ${top}`)
   await rejectsBeforeListening(t, { fixtures: FIXTURE, admin: { token: 'admin-token-1' } } as never, `unknown option "admin"; the options are ${top}`)
   await rejectsBeforeListening(t, { fixtures: FIXTURE, token: { ttl: 60 } } as never, 'unknown option "token.ttl"; the options are token.ttlSeconds, token.clockToleranceSeconds, token.signingKey, token.issuer')
   await rejectsBeforeListening(t, { fixtures: FIXTURE, token: 60 } as never, 'token must be an object, got 60')
+})
+
+t.test('the https option must be true, false or an object of HTTPS settings', async (t) => {
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, https: 'yes' } as never, 'https must be an object, got "yes"')
+  await rejectsBeforeListening(t, { fixtures: FIXTURE, https: { port: 70000 } }, 'https.port must be a whole number from 0 to 65535, got 70000')
+  const off = await startMockServer({ fixtures: FIXTURE, https: false })
+  t.teardown(() => off.close())
+  t.same([off.httpsUrl, off.httpsPort, off.caCert], [null, null, null])
 })

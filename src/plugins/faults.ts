@@ -9,6 +9,7 @@ import { OAuthError, oauthCode, sendOAuthError } from '../oauth-errors.js'
 import { MAX_HANG_MS, type FaultEffect, type FaultRuleInput } from '../schemas/faults.js'
 import { pathOf } from '../store/journal.js'
 import { sendError } from './errors.js'
+import { tcpSocket } from './https.js'
 import type { RequestContext } from './context.js'
 import type { Operation } from '../operations.js'
 import type { Store } from '../store/store.js'
@@ -104,7 +105,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     }
     if (effect.transport === 'reset') {
       recordTransport(request, reply, 'reset')
-      socket.resetAndDestroy()
+      tcpSocket(socket).resetAndDestroy()
       return
     }
     if (effect.transport === 'empty') {

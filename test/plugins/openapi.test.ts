@@ -98,6 +98,8 @@ t.test('real responses of every operation validate against /openapi.json, status
   const jwks = (await check(rsa, 'GET', '/.well-known/jwks.json')).json() as { keys: Array<Record<string, unknown>> }
   t.strictSame(Object.keys(jwks.keys[0] ?? {}).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use'], 'every member of the RSA public key, no private one')
   await check(app, 'GET', '/__mock/health')
+  // Without HTTPS the mock has no CA to serve (its 200, a PEM file, is checked in test/https.test.ts).
+  await check(app, 'GET', '/__mock/ca.pem')
   const rule = (await check(app, 'POST', '/__mock/faults', { payload: { match: { tenantId: TENANT_A.tenantId }, effect: { delayMs: 1 }, ttlMs: 60_000 } })).json() as { id: string }
   await check(app, 'POST', '/__mock/faults', { payload: { match: {}, effect: {} } })
   await check(app, 'GET', '/__mock/faults')
@@ -153,11 +155,11 @@ type Responses = Record<string, { description: string, content?: Record<string, 
 interface FullOperation { security?: unknown, description?: string, responses: Responses, requestBody?: { content: Record<string, { schema: { properties: Record<string, { example?: unknown }> }, example?: unknown }> } }
 type FullDoc = { info: { description: string }, paths: Record<string, Record<string, FullOperation>> }
 
-t.test('with an admin token every control operation but health requires it; without one, none does; every POST documents its 415', async (t) => {
+t.test('with an admin token every control operation but health and the CA certificate requires it; without one, none does; every POST documents its 415', async (t) => {
   for (const token of ['admin-token-1', null]) {
     const app = await build(t, { admin: { enabled: true, token } })
     const doc = (await app.inject({ url: '/openapi.json', headers: token === null ? {} : { 'x-mock-admin-token': token } })).json() as FullDoc
-    const control = Object.entries(doc.paths).filter(([path]) => path.startsWith('/__mock/') && path !== '/__mock/health')
+    const control = Object.entries(doc.paths).filter(([path]) => path.startsWith('/__mock/') && path !== '/__mock/health' && path !== '/__mock/ca.pem')
     t.ok(control.flatMap(([, ops]) => Object.keys(ops)).length >= 10, 'every control operation is listed')
     for (const [path, ops] of control) {
       for (const [method, op] of Object.entries(ops)) {
@@ -166,6 +168,7 @@ t.test('with an admin token every control operation but health requires it; with
       }
     }
     t.equal(doc.paths['/__mock/health']?.get?.security, undefined, 'health needs nothing')
+    t.equal(doc.paths['/__mock/ca.pem']?.get?.security, undefined, 'the CA certificate is public, like any certificate')
   }
 })
 
