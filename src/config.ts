@@ -348,8 +348,11 @@ function assemble (given: Map<ConfigOption, Given>, inProcess: boolean, nameOf: 
   if ((https.cert === null) !== (https.key === null)) {
     throw new ConfigError(`give a certificate and its key together: ${nameOf(optionAt('https.cert'))} and ${nameOf(optionAt('https.key'))}`)
   }
-  if (https.port === null && https.cert !== null) {
-    throw new ConfigError(`${nameOf(optionAt('https.cert'))} is for the HTTPS listener: give ${nameOf(optionAt('https.port'))} too`)
+  for (const setting of ['https.cert', 'https.hostnames'] as const) {
+    const given = setting === 'https.cert' ? https.cert !== null : https.hostnames.length > 0
+    if (https.port === null && given) {
+      throw new ConfigError(`${nameOf(optionAt(setting))} is for the HTTPS listener: give ${nameOf(optionAt('https.port'))} too`)
+    }
   }
   if (https.port !== null && https.port !== 0 && https.port === result.port) {
     throw new ConfigError(`${nameOf(optionAt('https.port'))} must differ from ${nameOf(optionAt('port'))}: both are ${result.port}`)

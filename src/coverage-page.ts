@@ -1,6 +1,7 @@
 // The coverage report as one self-contained HTML page: operations x statuses, then the violations by code.
 import { createHash } from 'node:crypto'
 import type { CoverageReport } from './schemas/coverage.js'
+import { byStatus } from './store/coverage.js'
 
 const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #1b1b1b; }
@@ -35,7 +36,7 @@ function statusLabel (status: number | null): string {
 
 export function renderCoveragePage (report: CoverageReport): string {
   const columns = [...new Set(report.operations.flatMap((op) => op.statuses.map((s) => s.status)))]
-    .sort((a, b) => (a ?? Infinity) - (b ?? Infinity))
+    .sort(byStatus)
   const scope = report.tenantId === null ? 'every tenant, and requests that authenticated as none' : `tenant <code>${escapeHtml(report.tenantId)}</code>`
   const head = columns.map((status) => `<th scope="col">${statusLabel(status)}</th>`).join('')
   const rows = report.operations.map((op) => {

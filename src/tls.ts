@@ -1,10 +1,10 @@
 // TLS material for the HTTPS listener: the user's certificate and key, or a server certificate from the mock's own
 // local CA, made with node-forge. The CA is kept in a directory so that a client trusts it once.
 import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { pki } from 'node-forge'
 import { ConfigError, type Config } from './config.js'
 
@@ -81,7 +81,11 @@ function checkPair (certFile: string, cert: string, keyFile: string, key: string
   try {
     privateKey = createPrivateKey(key)
   } catch (err) {
-    throw new ConfigError(`TLS key file "${keyFile}": not a PEM private key (${(err as Error).message})`)
+    // RFC 7468's "ENCRYPTED PRIVATE KEY", or OpenSSL's older "Proc-Type: 4,ENCRYPTED": a passphrase the mock is not given.
+    const why = key.includes('ENCRYPTED')
+      ? 'the key is encrypted with a passphrase: give it unencrypted (e.g. openssl pkey -in key.pem -out key-plain.pem)'
+      : `not a PEM private key (${(err as Error).message})`
+    throw new ConfigError(`TLS key file "${keyFile}": ${why}`)
   }
   if (!x509.checkPrivateKey(privateKey)) {
     throw new ConfigError(`TLS key file "${keyFile}" does not match the certificate in "${certFile}"`)
@@ -115,14 +119,20 @@ function serialNumber (): string {
   return bytes.toString('hex')
 }
 
-function newCa (forge: Forge): { cert: string, key: string } {
+/** A certificate for a new key pair, valid from a little before now for `days`, with a random serial number. */
+function newCertificate (forge: Forge, days: number): { cert: pki.Certificate, keys: ReturnType<typeof rsaKeyPair> } {
   const keys = rsaKeyPair(forge)
   const cert = forge.pki.createCertificate()
   cert.publicKey = keys.publicKey
   cert.serialNumber = serialNumber()
   const now = Date.now()
   cert.validity.notBefore = new Date(now - BACKDATE_MS)
-  cert.validity.notAfter = new Date(now + CA_VALIDITY_DAYS * DAY_MS)
+  cert.validity.notAfter = new Date(now + days * DAY_MS)
+  return { cert, keys }
+}
+
+function newCa (forge: Forge): { cert: string, key: string } {
+  const { cert, keys } = newCertificate(forge, CA_VALIDITY_DAYS)
   const name = [
     { name: 'commonName', value: 'thrive-audience-mock local development CA' },
     { name: 'organizationName', value: 'thrive-audience-mock' }
@@ -139,6 +149,20 @@ function newCa (forge: Forge): { cert: string, key: string } {
 }
 
 /**
+ * `mkdir -p`, owner-only, one level at a time: Node 20's recursive mkdirSync never returns for a path it cannot
+ * create under /proc, where creating each level gives the error instead.
+ */
+function makeDirectory (dir: string): void {
+  const parent = dirname(dir)
+  if (!existsSync(parent)) makeDirectory(parent)
+  try {
+    mkdirSync(dir, { mode: 0o700 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(dir).isDirectory()) throw err
+  }
+}
+
+/**
  * The CA in `dir`, made on first use. The key file is created exclusively and owner-only (0600, in a 0700
  * directory), so two mocks starting at once agree on one CA and no other user can read its key.
  */
@@ -146,9 +170,13 @@ async function loadOrCreateCa (forge: Forge, dir: string): Promise<{ cert: strin
   const certPath = join(dir, CA_CERT_FILE)
   const keyPath = join(dir, CA_KEY_FILE)
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    makeDirectory(dir)
   } catch (err) {
     throw new ConfigError(`TLS CA directory "${dir}": cannot create it: ${(err as Error).message}`)
+  }
+  if (!existsSync(keyPath) && existsSync(certPath)) {
+    // A client may trust that certificate: making a new CA would silently replace it.
+    throw new ConfigError(`TLS CA directory "${dir}": ${CA_CERT_FILE} is there without its key ${CA_KEY_FILE}: put the key beside it, or remove ${certPath} to make a new CA (and trust it again)`)
   }
   if (!existsSync(keyPath)) {
     const ca = newCa(forge)
@@ -176,13 +204,7 @@ async function loadOrCreateCa (forge: Forge, dir: string): Promise<{ cert: strin
 function serverCertificate (forge: Forge, ca: { cert: string, key: string }, hostnames: readonly string[]): { cert: string, key: string } {
   const caCert = forge.pki.certificateFromPem(ca.cert)
   const caKey = forge.pki.privateKeyFromPem(ca.key)
-  const keys = rsaKeyPair(forge)
-  const cert = forge.pki.createCertificate()
-  cert.publicKey = keys.publicKey
-  cert.serialNumber = serialNumber()
-  const now = Date.now()
-  cert.validity.notBefore = new Date(now - BACKDATE_MS)
-  cert.validity.notAfter = new Date(now + SERVER_VALIDITY_DAYS * DAY_MS)
+  const { cert, keys } = newCertificate(forge, SERVER_VALIDITY_DAYS)
   cert.setSubject([{ name: 'commonName', value: 'localhost' }, { name: 'organizationName', value: 'thrive-audience-mock' }])
   cert.setIssuer(caCert.subject.attributes)
   const names = [...new Set([...DEFAULT_HOSTNAMES, ...hostnames])]

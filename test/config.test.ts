@@ -253,7 +253,8 @@ const valueSchema = (s: Leaf['schema']): Leaf['schema'] => ({ ...s, ...s.anyOf?.
 /** Settings that only make sense beside others (a certificate needs its key and the HTTPS port): those others. */
 const COMPANIONS: Record<string, { argv: string[], options: Record<string, Record<string, unknown>> }> = {
   'https.cert': { argv: ['--tls-key', 'key.pem', '--https-port', '8443'], options: { https: { key: 'key.pem', port: 8443 } } },
-  'https.key': { argv: ['--tls-cert', 'cert.pem', '--https-port', '8443'], options: { https: { cert: 'cert.pem', port: 8443 } } }
+  'https.key': { argv: ['--tls-cert', 'cert.pem', '--https-port', '8443'], options: { https: { cert: 'cert.pem', port: 8443 } } },
+  'https.hostnames': { argv: ['--https-port', '8443'], options: { https: { port: 8443 } } }
 }
 const companionArgs = (path: string[]): string[] => COMPANIONS[path.join('.')]?.argv ?? []
 /** Library options for one setting, with its companions merged into the same block. */
@@ -401,6 +402,7 @@ t.test('HTTPS settings that cannot work together are refused, naming each settin
   t.throws(() => run(['--https-port', '8443', '--tls-cert', 'c.pem']), new ConfigError('give a certificate and its key together: --tls-cert / TLS_CERT and --tls-key / TLS_KEY'))
   t.throws(() => run(['--https-port', '8443'], { TLS_KEY: 'k.pem' }), new ConfigError('give a certificate and its key together: --tls-cert / TLS_CERT and --tls-key / TLS_KEY'))
   t.throws(() => run(['--tls-cert', 'c.pem', '--tls-key', 'k.pem']), new ConfigError('--tls-cert / TLS_CERT is for the HTTPS listener: give --https-port / HTTPS_PORT too'))
+  t.throws(() => run(['--tls-hostnames', 'thrive-mock']), new ConfigError('--tls-hostnames / TLS_HOSTNAMES is for the HTTPS listener: give --https-port / HTTPS_PORT too'))
   t.throws(() => run(['--port', '8443', '--https-port', '8443']), new ConfigError('--https-port / HTTPS_PORT must differ from --port / PORT: both are 8443'))
   t.equal(run(['--port', '0', '--https-port', '0']).https.port, 0, 'two free ports are two different ports')
   t.throws(() => libraryConfig({ https: { port: 0, key: 'k.pem' } }), new ConfigError('give a certificate and its key together: https.cert and https.key'))

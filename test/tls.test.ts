@@ -1,7 +1,7 @@
 // TLS material: a brought certificate is checked (readable, PEM, key matches); the mock's own CA is made once, kept,
 // and refused with one clear line when it cannot be used. Certificate fields are RFC 5280's.
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import forge from 'node-forge'
@@ -52,7 +52,10 @@ t.test('a brought certificate or key that cannot be used stops start-up with one
   writeFileSync(notPem, 'hello\n')
   const other = join(files.dir, 'other-key.pem')
   writeFileSync(other, generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey)
+  const encrypted = join(files.dir, 'encrypted-key.pem')
+  writeFileSync(encrypted, generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey)
   const cases: Array<[string, string, RegExp]> = [
+    [files.cert, encrypted, new RegExp(`^TLS key file "${encrypted}": the key is encrypted with a passphrase: give it unencrypted`)],
     [missing, files.key, new RegExp(`^TLS certificate file "${missing}": cannot read it: ENOENT`)],
     [files.cert, missing, new RegExp(`^TLS key file "${missing}": cannot read it: ENOENT`)],
     [notPem, files.key, new RegExp(`^TLS certificate file "${notPem}": not a PEM certificate \\(`)],
@@ -69,10 +72,34 @@ t.test('a CA directory that cannot be made or written is one clear line naming i
   const file = join(dir, 'a-file')
   writeFileSync(file, '')
   await t.rejects(loadTlsMaterial(generated(join(file, 'ca'))), { name: 'ConfigError', message: new RegExp(`^TLS CA directory "${join(file, 'ca')}": cannot create it: ENOTDIR`) })
-  // The certificate's place is taken by a directory: the CA cannot be written.
+  // The directory's own name taken by a file.
+  await t.rejects(loadTlsMaterial(generated(file)), { name: 'ConfigError', message: new RegExp(`^TLS CA directory "${file}": cannot create it: EEXIST`) })
+  // Under /proc, where Node 20's recursive mkdir never returns: each level is made in turn, so this fails at once.
+  if (process.platform === 'linux') {
+    await t.rejects(loadTlsMaterial(generated('/proc/no-such-dir/ca')), { name: 'ConfigError', message: /^TLS CA directory "\/proc\/no-such-dir\/ca": cannot create it: ENOENT/ })
+  }
+  // The certificate's name is a link into a directory that does not exist: the CA cannot be written.
   const blocked = join(dir, 'blocked')
-  mkdirSync(join(blocked, CA_CERT_FILE), { recursive: true })
-  await t.rejects(loadTlsMaterial(generated(blocked)), { name: 'ConfigError', message: new RegExp(`^TLS CA directory "${blocked}": cannot write the CA: EISDIR`) })
+  mkdirSync(blocked)
+  symlinkSync(join(dir, 'no-such-dir', 'ca.pem'), join(blocked, CA_CERT_FILE))
+  await t.rejects(loadTlsMaterial(generated(blocked)), { name: 'ConfigError', message: new RegExp(`^TLS CA directory "${blocked}": cannot write the CA: ENOENT`) })
+})
+
+t.test('a CA directory is made with its missing parents, owner-only', async (t) => {
+  const dir = join(tempDir(), 'several', 'levels', 'ca')
+  const material = await loadTlsMaterial(generated(dir))
+  t.equal(material.caCertPath, join(dir, CA_CERT_FILE))
+  t.equal(statSync(dir).mode & 0o777, 0o700)
+  t.equal(statSync(join(dir, '..')).mode & 0o777, 0o700)
+})
+
+t.test('a kept CA certificate without its key is refused, never silently replaced (clients may trust it)', async (t) => {
+  const dir = join(tempDir(), 'ca')
+  await loadTlsMaterial(generated(dir))
+  const before = readFileSync(join(dir, CA_CERT_FILE), 'utf8')
+  rmSync(join(dir, CA_KEY_FILE))
+  await t.rejects(loadTlsMaterial(generated(dir)), new ConfigError(`TLS CA directory "${dir}": ${CA_CERT_FILE} is there without its key ${CA_KEY_FILE}: put the key beside it, or remove ${join(dir, CA_CERT_FILE)} to make a new CA (and trust it again)`))
+  t.equal(readFileSync(join(dir, CA_CERT_FILE), 'utf8'), before, 'the certificate is left as it was')
 })
 
 t.test('a kept CA that is damaged is refused, naming the file, never silently replaced (clients trust it)', async (t) => {

@@ -108,13 +108,26 @@ async function contractPlugin (fastify: FastifyInstance, opts: { strict: boolean
   } satisfies ContractChecks)
 }
 
+/** A token request's violations, found before its handler authenticates the client and kept only once it has. */
+const pendingTokenViolations = new WeakMap<FastifyRequest, Violations>()
+
 /** For the token route, which authenticates in its handler: the request's violations, found in preValidation. */
-export function checkTokenRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+export function checkTokenRequest (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const operation = request.ctx.operation as Operation
   const found = requestViolations(operation, request.method, request.url, request.headers, request.query) ?? new Violations()
   bodyViolations(operationRules(operation), request.body, found)
-  if (found.count > 0) keep(request, reply, found)
+  if (found.count > 0) pendingTokenViolations.set(request, found)
   done()
+}
+
+/**
+ * Called by the token route once the client has authenticated: the request's violations go to its context, journal
+ * and header. A request refused before that (401, or an invalid_request about the authentication) carries none, as
+ * an API request refused by authentication carries none.
+ */
+export function keepTokenViolations (request: FastifyRequest, reply: FastifyReply): void {
+  const found = pendingTokenViolations.get(request)
+  if (found !== undefined) keep(request, reply, found)
 }
 
 export default fp(contractPlugin, { name: 'contract', dependencies: ['context', 'store', 'errors'] })

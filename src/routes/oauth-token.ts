@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { authenticateClient, grantScopes, tokenResponse } from '../client-credentials.js'
 import { OAuthError, sendOAuthError } from '../oauth-errors.js'
 import { OPERATIONS, routeOptions } from '../operations.js'
-import { checkTokenRequest } from '../plugins/contract.js'
+import { checkTokenRequest, keepTokenViolations } from '../plugins/contract.js'
 import type { TokenParams } from '../schemas/oauth.js'
 
 const PARAMETERS = ['grant_type', 'scope', 'client_id', 'client_secret'] as const
@@ -96,6 +96,7 @@ export default async function oauthTokenRoute (fastify: FastifyInstance) {
         : 'client_secret is required with client_id; public clients are not supported')
     }
     const allowed = await authenticateClient(store, request.params.tenantId, credentials)
+    keepTokenViolations(request, reply)
     // Strict mode, like faults, applies once the client has proved who it is: a 401 stays a 401.
     if (request.ctx.violations.length > 0 && fastify.contract.isStrict(request, request.params.tenantId)) {
       throw new OAuthError('invalid_request', fastify.contract.strictMessage(request))

@@ -32,10 +32,14 @@ function newTally (): Tally {
   return { requests: 0, operations: new Map(OPERATION_IDS.map((id) => [id, new Map()])), violations: new Map() }
 }
 
-/** Ascending, null (no response) last. */
-function byStatus (a: number | null, b: number | null): number {
-  // Keys are distinct, so at most one side is null.
-  return (a ?? Infinity) - (b ?? Infinity)
+/** Where a status sorts: null (no response) after every number. */
+function rank (status: number | null): number {
+  return status === null ? Infinity : status
+}
+
+/** Ascending, null (no response) last. Keys are distinct, so at most one side is null. */
+export function byStatus (a: number | null, b: number | null): number {
+  return rank(a) - rank(b)
 }
 
 export class Coverage {

@@ -122,6 +122,18 @@ t.test('a 401 stays a 401 and a 403 stays a 403: checks and strict mode come aft
   const client = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials&client_id=a-reader&client_secret=wrong&audience=x' })
   t.equal(client.statusCode, 401)
   t.equal(json(client).error, 'invalid_client')
+  t.equal(client.headers['x-mock-violations'], undefined, 'the token route\'s 401 carries no violation either')
+  t.same(app.journal.list({ limit: 1 })[0]?.violations, [], 'nor does its journal entry')
+  // No credentials at all, and an unknown tenant: the same.
+  for (const url of [`/oauth2/token/${TENANT_A.tenantId}`, '/oauth2/token/eu-west-2_NoSuchOne']) {
+    const anonymous = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials&audience=x' })
+    t.equal(anonymous.statusCode, 401, url)
+    t.equal(anonymous.headers['x-mock-violations'], undefined, url)
+  }
+  // Once the client authenticates, the same body is a violation (a strict 400 here).
+  const known = await app.inject({ method: 'POST', url: `/oauth2/token/${TENANT_A.tenantId}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials&client_id=a-reader&client_secret=a-reader-secret&audience=x' })
+  t.equal(known.statusCode, 400)
+  t.equal(pairs(known.headers['x-mock-violations']), 'body.audience unknown-body-field')
 })
 
 t.test('Prefer: strict (RFC 7240) combines with the fault preferences, and handling=lenient serves a request on a strict server', async (t) => {
