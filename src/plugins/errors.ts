@@ -89,6 +89,11 @@ export function sendError (reply: FastifyReply, status: number, message: string)
   return reply.code(status).type('application/json; charset=utf-8').send(errorBody(status, message))
 }
 
+/** The control plane's 404 for a tenant this server does not know; the id is cut so the body stays small. */
+export function sendUnknownTenant (reply: FastifyReply, tenantId: string): FastifyReply {
+  return sendError(reply, 404, `Unknown tenant "${tenantId.slice(0, 128)}"`)
+}
+
 /** Fastify's `frameworkErrors`: errors raised before routing (bad percent-encoding, over-long parameters). */
 export function frameworkErrors (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, message } = describeError(err)

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { acceptEmptyJson, sendError } from '../../plugins/errors.js'
+import { acceptEmptyJson, sendError, sendUnknownTenant } from '../../plugins/errors.js'
 import { resetState } from '../../reset.js'
 import { ErrorRef } from '../../schemas/common.js'
 import { Clock, ClockChange, Removed, ResetResult, StrictChange, StrictSetting } from '../../schemas/control.js'
@@ -170,19 +170,18 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
   }, async function exportTenant (request, reply) {
     const { tenantId } = request.params
     const tenant = fastify.store.tenant(tenantId)
-    if (tenant === undefined) return sendError(reply, 404, `Unknown tenant "${tenantId.slice(0, 128)}"`)
+    if (tenant === undefined) return sendUnknownTenant(reply, tenantId)
     return { tenants: [await tenant.snapshot()] }
   })
 
   const tenantParams = Type.Object({ tenantId: Type.String({ description: 'The Tenant ID', examples: ['eu-west-2_AcmeCorp1'] }) })
-  const unknownTenant = (reply: FastifyReply, tenantId: string) => sendError(reply, 404, `Unknown tenant "${tenantId.slice(0, 128)}"`)
 
   app.get('/tenants/:tenantId/strict', {
     config,
     schema: { operationId: 'getTenantStrict', summary: 'Whether strict mode is on for a tenant', tags, params: tenantParams, response: { 200: StrictSetting, ...errors } }
   }, async function getTenantStrict (request, reply) {
     const { tenantId } = request.params
-    if (!fastify.store.has(tenantId)) return unknownTenant(reply, tenantId)
+    if (!fastify.store.has(tenantId)) return sendUnknownTenant(reply, tenantId)
     return { tenantId, strict: fastify.contract.tenantStrict(tenantId) }
   })
 
@@ -199,7 +198,7 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
     }
   }, async function setTenantStrict (request, reply) {
     const { tenantId } = request.params
-    if (!fastify.store.has(tenantId)) return unknownTenant(reply, tenantId)
+    if (!fastify.store.has(tenantId)) return sendUnknownTenant(reply, tenantId)
     fastify.contract.setTenantStrict(tenantId, request.body.strict)
     return { tenantId, strict: request.body.strict }
   })

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { COVERAGE_PAGE_CSP, renderCoveragePage } from '../../coverage-page.js'
-import { sendError } from '../../plugins/errors.js'
+import { sendUnknownTenant } from '../../plugins/errors.js'
 import { ErrorRef } from '../../schemas/common.js'
 import { CoverageReport } from '../../schemas/coverage.js'
 
@@ -22,7 +22,7 @@ export default async function coverageRoutes (fastify: FastifyInstance, opts: { 
   /** The report, or a 404 sent for a tenant this server does not know. */
   function reportFor (tenantId: string | undefined, reply: FastifyReply): CoverageReport | undefined {
     if (tenantId !== undefined && !store.has(tenantId)) {
-      sendError(reply, 404, `Unknown tenant "${tenantId.slice(0, 128)}"`)
+      sendUnknownTenant(reply, tenantId)
       return undefined
     }
     return coverage.report(tenantId)
