@@ -67,11 +67,25 @@ export const StrictModeError = createError(
 export function notFoundMessage (idOrReference: string): string {
   return `No audience with id or reference "${idOrReference}" exists in this tenant`
 }
-export const UnknownTenantError = createError(
-  'THRIVE_MOCK_UNKNOWN_TENANT',
-  'Unknown tenant "%s"',
-  400
-)
+/**
+ * A tenant id the server does not know, named to a control route or a library method: the control plane answers 404
+ * with this message, the library throws this. `tenantId` is the id as given; the message cuts it so it stays small.
+ */
+export class UnknownTenantError extends Error {
+  override name = 'UnknownTenantError'
+  readonly code = 'THRIVE_MOCK_UNKNOWN_TENANT'
+  readonly statusCode = 404
+  readonly tenantId: string
+  constructor (tenantId: string) {
+    super(`Unknown tenant "${tenantId.slice(0, 128)}"`)
+    this.tenantId = tenantId
+  }
+}
+
+/** Throws UnknownTenantError unless the tenant is absent (no tenant named) or one the store knows. */
+export function assertKnownTenant (store: { has: (tenantId: string) => boolean }, tenantId: string | undefined): void {
+  if (tenantId !== undefined && !store.has(tenantId)) throw new UnknownTenantError(tenantId)
+}
 export const RouteNotFoundError = createError(
   'THRIVE_MOCK_ROUTE_NOT_FOUND',
   'Route %s %s not found',

@@ -5,17 +5,19 @@ import { libraryConfig, type LogLevel } from './config.js'
 import { authenticateClient, grantScopes, tokenResponse } from './client-credentials.js'
 import type { OAuthError } from './oauth-errors.js'
 import { resetState } from './reset.js'
-import { UnknownTenantError } from './errors.js'
+import { assertKnownTenant } from './errors.js'
 import type { ResetResult } from './schemas/control.js'
 import type { CoverageReport } from './schemas/coverage.js'
 import type { FixtureFile } from './schemas/fixtures.js'
 import type { FixtureSource } from './store/load-fixtures.js'
+import type { TenantRepository } from './store/store.js'
 import type { FaultRule, FaultRuleInput } from './schemas/faults.js'
 import type { JournalEntry, JournalQuery } from './schemas/journal.js'
 
 export { buildApp, VERSION } from './app.js'
 export { defaultConfig, parseCli, ConfigError, type Config } from './config.js'
 export { DataFileError } from './data-file.js'
+export { UnknownTenantError } from './errors.js'
 export { FaultLimitError, FaultRuleError } from './faults/engine.js'
 export { NoConnectionError } from './plugins/faults.js'
 export { GENERATED_TENANT } from './store/seed.js'
@@ -71,6 +73,11 @@ export interface TokenOptions {
   overHttp?: boolean
 }
 
+/**
+ * A running mock. Every method that takes a tenant id throws (or rejects with) an UnknownTenantError, code
+ * THRIVE_MOCK_UNKNOWN_TENANT, for a tenant the server does not know, as the control routes answer 404: a typo in a
+ * test's setup is an error, never an empty answer.
+ */
 export interface MockServer {
   /** Base URL, e.g. http://127.0.0.1:54321; append /rest/v1 for the API. */
   url: string
@@ -85,11 +92,12 @@ export interface MockServer {
   basicAuth: (tenantId: string, apiSecret: string) => string
   /** Runs the client-credentials grant and returns the access token; rejects with the OAuth error when it fails. */
   getToken: (options: TokenOptions) => Promise<string>
-  /** Arms a rule with the same checks as `POST /__mock/faults`; throws FaultRuleError or FaultLimitError. */
+  /** Arms a rule with the same checks as `POST /__mock/faults`; throws FaultRuleError, UnknownTenantError or FaultLimitError. */
   armFault: (rule: FaultRuleInput) => FaultRule
   clearFaults: (tenantId?: string) => number
   /** Strict mode on or off for one tenant, as `PUT /__mock/tenants/{tenantId}/strict` does; reset restores the start setting. */
   setStrict: (tenantId: string, strict: boolean) => void
+  /** The journal, as `GET /__mock/requests` answers; requests that named no known tenant are in the list without `tenantId`. */
   requests: (query?: JournalQuery) => JournalEntry[]
   /**
    * What `GET /__mock/coverage[?tenantId=]` answers: per operation, each documented status with how many requests
@@ -161,22 +169,27 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
       }
     },
     armFault: (rule) => app.faults.add(rule),
-    clearFaults: (tenantId) => app.faults.clear(tenantId),
+    clearFaults (tenantId) {
+      assertKnownTenant(app.store, tenantId)
+      return app.faults.clear(tenantId)
+    },
     setStrict (tenantId, strict) {
-      if (!app.store.has(tenantId)) throw new UnknownTenantError(tenantId)
+      assertKnownTenant(app.store, tenantId)
       app.contract.setTenantStrict(tenantId, strict)
     },
-    requests: (query) => app.journal.list(query),
+    requests (query) {
+      assertKnownTenant(app.store, query?.tenantId)
+      return app.journal.list(query)
+    },
     coverage (tenantId) {
-      if (tenantId !== undefined && !app.store.has(tenantId)) throw new UnknownTenantError(tenantId)
+      assertKnownTenant(app.store, tenantId)
       return app.coverage.report(tenantId)
     },
     advanceClock: (ms) => app.clock.advance(ms),
     reset: async (tenantId) => await resetState(app, tenantId),
     async exportTenant (tenantId) {
-      const tenant = app.store.tenant(tenantId)
-      if (tenant === undefined) throw new UnknownTenantError(tenantId)
-      return { tenants: [await tenant.snapshot()] }
+      assertKnownTenant(app.store, tenantId)
+      return { tenants: [await (app.store.tenant(tenantId) as TenantRepository).snapshot()] }
     },
     close: async () => { await app.close() }
   }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { Compile } from 'typebox/compile'
 import { CLOCK_RANGE, type MockClock } from '../clock.js'
 import { firstProblem, toJsonPath } from '../data-file.js'
+import { UnknownTenantError } from '../errors.js'
 import { FaultRuleInput, RULE_LIMITS, type FaultEffect, type FaultRule } from '../schemas/faults.js'
 import { prng } from './prng.js'
 
@@ -103,16 +104,16 @@ export class FaultEngine {
 
   /**
    * The first problem with a rule, or null when it is sound: the schema first, then what the schema cannot
-   * express. Every way in (HTTP, the library, the faults file) arms through here, so all get the same checks.
+   * express, then whether the server knows the tenant it names. Every way in (HTTP, the library, the faults file)
+   * arms through here, so all get the same checks.
    */
-  check (input: unknown): FaultRuleError | null {
+  check (input: unknown): FaultRuleError | UnknownTenantError | null {
     const invalid = firstProblem(checkSchema, input)
     if (invalid !== null) return new FaultRuleError(toJsonPath(invalid[0], ''), invalid[1])
     const { match, effect } = input as FaultRuleInput
     const problems: Array<[boolean, string, string]> = [
       [match.allTenants === true && match.tenantId !== undefined, 'match', 'give either tenantId or allTenants: true, not both'],
       [match.allTenants !== true && match.tenantId === undefined, 'match.tenantId', 'is required, so that one suite\'s faults never touch another\'s; set match.allTenants: true to target every tenant'],
-      [match.tenantId !== undefined && !this.#options.tenantExists(match.tenantId), 'match.tenantId', `unknown tenant "${match.tenantId}"`],
       [effect.status === undefined && effect.delayMs === undefined && effect.transport === undefined, 'effect', 'needs at least one of status, delayMs or transport'],
       [effect.status !== undefined && effect.transport !== undefined, 'effect', 'status and transport cannot be combined'],
       [effect.hangMs !== undefined && effect.transport !== 'hang', 'effect.hangMs', 'only applies to transport "hang"'],
@@ -122,10 +123,13 @@ export class FaultEngine {
       [(input as FaultRuleInput).ttlMs !== undefined && this.#clock.now() + ((input as FaultRuleInput).ttlMs as number) > CLOCK_RANGE.maxMs, 'ttlMs', 'would expire after 9999-12-31T23:59:59.999Z, the last instant the mock clock can show']
     ]
     const found = problems.find(([bad]) => bad)
-    return found === undefined ? null : new FaultRuleError(`.${found[1]}`, found[2])
+    if (found !== undefined) return new FaultRuleError(`.${found[1]}`, found[2])
+    // Last: a rule wrong in itself is wrong whichever tenant it names. A sound rule for a tenant the server does not
+    // know gets the control plane's one answer for that (404 over HTTP).
+    return match.tenantId !== undefined && !this.#options.tenantExists(match.tenantId) ? new UnknownTenantError(match.tenantId) : null
   }
 
-  /** Arms a rule; throws FaultRuleError for a bad rule and FaultLimitError when a cap is reached. */
+  /** Arms a rule; throws FaultRuleError for a bad rule, UnknownTenantError for an unknown tenant and FaultLimitError when a cap is reached. */
   add (input: FaultRuleInput): FaultRule {
     const problem = this.check(input)
     if (problem !== null) throw problem

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { errorCodes, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import createError from '@fastify/error'
 import fp from 'fastify-plugin'
-import { reasonPhrase, RouteNotFoundError } from '../errors.js'
+import { reasonPhrase, RouteNotFoundError, UnknownTenantError } from '../errors.js'
 import { OAuthError, sendOAuthError } from '../oauth-errors.js'
 import type { ErrorBody } from '../schemas/common.js'
 
@@ -89,9 +89,9 @@ export function sendError (reply: FastifyReply, status: number, message: string)
   return reply.code(status).type('application/json; charset=utf-8').send(errorBody(status, message))
 }
 
-/** The control plane's 404 for a tenant this server does not know; the id is cut so the body stays small. */
+/** The control plane's 404 for a tenant this server does not know, with UnknownTenantError's message. */
 export function sendUnknownTenant (reply: FastifyReply, tenantId: string): FastifyReply {
-  return sendError(reply, 404, `Unknown tenant "${tenantId.slice(0, 128)}"`)
+  return sendError(reply, 404, new UnknownTenantError(tenantId).message)
 }
 
 /** Fastify's `frameworkErrors`: errors raised before routing (bad percent-encoding, over-long parameters). */

@@ -3,6 +3,7 @@ import { Socket } from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { DataFileError, readJsonFile } from '../data-file.js'
+import { UnknownTenantError } from '../errors.js'
 import { FaultEngine, type FiredFault } from '../faults/engine.js'
 import { parsePrefer, PreferError } from '../faults/prefer.js'
 import { OAuthError, oauthCode, sendOAuthError } from '../oauth-errors.js'
@@ -64,6 +65,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     const { rules, root } = loadFaultsFile(file)
     rules.forEach((rule, i) => {
       const problem = engine.check(rule)
+      if (problem instanceof UnknownTenantError) throw new DataFileError('faults file', file, `${root}[${i}].match.tenantId`, problem.message)
       if (problem !== null) throw new DataFileError('faults file', file, `${root}[${i}]${problem.at}`, problem.problem)
       engine.add(rule as FaultRuleInput)
     })

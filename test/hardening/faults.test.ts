@@ -210,7 +210,7 @@ async function clearFaults (app: App): Promise<void> {
   if (res.statusCode !== 200) throw new Error(`clearing faults failed: ${res.body}`)
 }
 
-t.test('POST /__mock/faults with any body is a 201 rule or a documented 400/413/415; never a 5xx, and the API keeps working', async (t) => {
+t.test('POST /__mock/faults with any body is a 201 rule or a documented 400/404/413/415 (404: an unknown tenant); never a 5xx, and the API keeps working', async (t) => {
   const app = await build(t)
   let armed = 0
   await fc.assert(fc.asyncProperty(faultBody, async ({ contentType, payload }) => {
@@ -224,7 +224,7 @@ t.test('POST /__mock/faults with any body is a 201 rule or a documented 400/413/
       await clearFaults(app)
       return
     }
-    expectThriveError(res, [400, 413, 415])
+    expectThriveError(res, [400, 404, 413, 415])
   }), fcOptions(300))
   const health = await app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization: BASIC_A } })
   t.equal(health.statusCode, 200, 'the API still answers')

@@ -310,6 +310,7 @@ t.test('a bad faults file stops start-up naming the file, the JSON path and the 
     ['shape.json', { rules: [{ match: { tenantId: TENANT_A.tenantId }, effect: { status: 418 } }] }, /shape\.json: \$\.rules\[0\]\.effect\.status: must be equal to one of the allowed values/],
     ['unknown.json', [{ match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 }, oops: 1 }], /unknown\.json: \$\[0\]\.oops: unknown field "oops"/],
     ['rule.json', [{ match: {}, effect: { status: 500 } }], /rule\.json: \$\[0\]\.match\.tenantId: is required/],
+    ['tenant.json', { rules: [{ match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 } }, { match: { tenantId: 'eu-west-2_Nobody00' }, effect: { status: 500 } }] }, /tenant\.json: \$\.rules\[1\]\.match\.tenantId: Unknown tenant "eu-west-2_Nobody00"/],
     ['wrapped-rule.json', { rules: [{ match: { tenantId: TENANT_A.tenantId }, effect: { status: 500 } }, { match: {}, effect: { status: 500 } }] }, /wrapped-rule\.json: \$\.rules\[1\]\.match\.tenantId: is required/],
     ['wrapped-limit.json', { rules: [{ match: { tenantId: TENANT_A.tenantId, 'odd-key': 1 }, effect: { status: 500 } }] }, /wrapped-limit\.json: \$\.rules\[0\]\.match\["odd-key"\]: unknown field "odd-key"/],
     ['not-a-rule.json', { rules: [42] }, /not-a-rule\.json: \$\.rules\[0\]: must be object, got 42/],

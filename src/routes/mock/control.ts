@@ -6,11 +6,13 @@ import { acceptEmptyJson, sendError, sendUnknownTenant } from '../../plugins/err
 import { resetState } from '../../reset.js'
 import { ErrorRef } from '../../schemas/common.js'
 import { Clock, ClockChange, Removed, ResetResult, StrictChange, StrictSetting } from '../../schemas/control.js'
+import { UnknownTenantError } from '../../errors.js'
 import type { FaultLimitError } from '../../faults/engine.js'
 import { FaultRule, FaultRuleInput } from '../../schemas/faults.js'
 import { FixtureFile } from '../../schemas/fixtures.js'
 import { JournalEntry, JournalQuery } from '../../schemas/journal.js'
 import { secretsEqual } from '../../secrets.js'
+import type { TenantRepository } from '../../store/store.js'
 import coverageRoutes from './coverage.js'
 import { ANONYMOUS_RING_SIZE, JOURNAL_BYTE_BUDGET } from '../../store/journal.js'
 
@@ -23,6 +25,18 @@ const TenantQuery = Type.Object({
 export const CSRF_MESSAGE = 'Control-plane writes must be sent with Content-Type: application/json. This guards against ' +
   'cross-site request forgery: a web page on another origin cannot send that content type without a CORS preflight, ' +
   'which this server never grants.'
+
+/**
+ * The tenant a control request names, wherever its route takes one: the path, the query or the body (a fault rule
+ * names its tenant inside `match`, which its own check reads).
+ */
+function namedTenant (request: FastifyRequest): string | undefined {
+  for (const source of [request.params, request.query, request.body]) {
+    const tenantId = (source as { tenantId?: unknown } | null | undefined)?.tenantId
+    if (typeof tenantId === 'string') return tenantId
+  }
+  return undefined
+}
 
 /** The media type without its parameters (RFC 9110 §8.3.1), compared case-insensitively. */
 function isJson (contentType: string | undefined): boolean {
@@ -74,6 +88,14 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
   // as a bare POST once was; the other routes' body schemas refuse it.
   acceptEmptyJson(app)
 
+  // One rule for every route that takes a tenant, this scope's and coverage's alike: a tenant the server does not know
+  // is a 404 naming it, never an empty answer that would let a typo in a test's setup pass. It runs once the
+  // request is valid, so a malformed one is still the 400 that says what is wrong with it.
+  app.addHook('preHandler', async function requireKnownTenant (request: FastifyRequest, reply: FastifyReply) {
+    const tenantId = namedTenant(request)
+    if (tenantId !== undefined && !fastify.store.has(tenantId)) return sendUnknownTenant(reply, tenantId)
+  })
+
   const config = { journal: false }
 
   await app.register(coverageRoutes, { tags })
@@ -83,6 +105,7 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
     schema: { operationId: 'armFault', summary: 'Arm a fault rule', tags, body: FaultRuleInput, response: { 201: FaultRule, ...errors, 409: ErrorRef } }
   }, async function armFault (request, reply) {
     const problem = faults.check(request.body)
+    if (problem instanceof UnknownTenantError) return sendUnknownTenant(reply, problem.tenantId)
     if (problem !== null) return sendError(reply, 400, `Invalid fault rule: ${problem.message}`)
     try {
       return reply.code(201).send(faults.add(request.body))
@@ -167,10 +190,9 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
       params: Type.Object({ tenantId: Type.String({ description: 'The Tenant ID', examples: ['eu-west-2_AcmeCorp1'] }) }),
       response: { 200: FixtureFile, ...errors }
     }
-  }, async function exportTenant (request, reply) {
-    const { tenantId } = request.params
-    const tenant = fastify.store.tenant(tenantId)
-    if (tenant === undefined) return sendUnknownTenant(reply, tenantId)
+  }, async function exportTenant (request) {
+    // requireKnownTenant has answered for a tenant the server does not know.
+    const tenant = fastify.store.tenant(request.params.tenantId) as TenantRepository
     return { tenants: [await tenant.snapshot()] }
   })
 
@@ -179,9 +201,8 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
   app.get('/tenants/:tenantId/strict', {
     config,
     schema: { operationId: 'getTenantStrict', summary: 'Whether strict mode is on for a tenant', tags, params: tenantParams, response: { 200: StrictSetting, ...errors } }
-  }, async function getTenantStrict (request, reply) {
+  }, async function getTenantStrict (request) {
     const { tenantId } = request.params
-    if (!fastify.store.has(tenantId)) return sendUnknownTenant(reply, tenantId)
     return { tenantId, strict: fastify.contract.tenantStrict(tenantId) }
   })
 
@@ -196,9 +217,8 @@ export default async function controlRoutes (fastify: FastifyInstance, opts: { a
       body: StrictChange,
       response: { 200: StrictSetting, ...errors }
     }
-  }, async function setTenantStrict (request, reply) {
+  }, async function setTenantStrict (request) {
     const { tenantId } = request.params
-    if (!fastify.store.has(tenantId)) return sendUnknownTenant(reply, tenantId)
     fastify.contract.setTenantStrict(tenantId, request.body.strict)
     return { tenantId, strict: request.body.strict }
   })
