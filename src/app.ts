@@ -109,9 +109,9 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
   app.addSchema(FaultRule)
 
   // The request context first: every later hook reads or fills it.
+  await app.register(clock)
   await app.register(context)
   await app.register(errors)
-  await app.register(clock)
   await app.register(store, { seed, createStore: options.createStore })
   await app.register(cache)
   await app.register(tokens, { token: config.token })

@@ -30,6 +30,11 @@ export interface RequestContext {
   violations: readonly Violation[]
   /** Violations found beyond the listed ones (at most 20 are listed), so only counted. */
   violationsNotListed: number
+  /**
+   * When the request arrived, epoch ms by the mock clock as it read then: the journal's `time`, so a slow request
+   * keeps its place among faster ones, whatever the clock does while it waits.
+   */
+  readonly arrivedAt: number
 }
 
 declare module 'fastify' {
@@ -41,10 +46,11 @@ declare module 'fastify' {
   }
 }
 
-function createContext (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+function createContext (this: FastifyInstance, request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const operation = request.routeOptions.config.operation ?? null
   const param = operation?.audienceParam
   request.ctx = {
+    arrivedAt: this.clock.now(),
     operation,
     audienceRef: param === undefined ? null : (request.params as Record<string, string>)[param] as string,
     tenantId: null,
@@ -60,8 +66,9 @@ function createContext (request: FastifyRequest, _reply: FastifyReply, done: Hoo
 
 async function contextPlugin (fastify: FastifyInstance) {
   fastify.decorateRequest('ctx', null as unknown as RequestContext)
-  // The first hook of every request (this plugin is registered first), so every later hook finds the context.
+  // The first hook of every request (this plugin is registered first but for the clock, which has no hooks), so every
+  // later hook finds the context.
   fastify.addHook('onRequest', createContext)
 }
 
-export default fp(contextPlugin, { name: 'context' })
+export default fp(contextPlugin, { name: 'context', dependencies: ['clock'] })

@@ -90,7 +90,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   function recordTransport (request: FastifyRequest, reply: FastifyReply, transport: string) {
     const ctx = request.ctx
     ctx.transport = transport
-    journal.record({ time: clock.now() - reply.elapsedTime, method: request.method, url: request.url, tenantId: ctx.tenantId, clientId: ctx.clientId, status: null, fault: ctx.fault, transport, durationMs: reply.elapsedTime, violations: ctx.violations, violationsNotListed: ctx.violationsNotListed })
+    journal.record({ time: ctx.arrivedAt, method: request.method, url: request.url, tenantId: ctx.tenantId, clientId: ctx.clientId, status: null, fault: ctx.fault, transport, durationMs: reply.elapsedTime, violations: ctx.violations, violationsNotListed: ctx.violationsNotListed })
     // Faults fire only on operations, so there is always one to count the missing answer against.
     coverage.record(ctx.tenantId, (ctx.operation as Operation).operationId, null, ctx.violations)
     request.log.info({ method: request.method, url: pathOf(request.url), tenantId: ctx.tenantId, fault: ctx.fault, transport }, 'request ended by a transport fault')

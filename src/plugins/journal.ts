@@ -14,7 +14,7 @@ declare module 'fastify' {
 }
 
 async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) {
-  const { clock, store } = fastify
+  const { store } = fastify
   // Only a tenant this server knows gets a ring of its own: no id a caller makes up can open one.
   const journal = new Journal(opts.size, { tenantKey: (tenantId) => store.has(tenantId) ? tenantId : undefined })
   fastify.decorate('journal', journal)
@@ -34,10 +34,10 @@ async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) 
       return
     }
     const { tenantId, clientId, fault, transport, violations, violationsNotListed } = ctx
-    journal.record({ time: clock.now() - durationMs, method: request.method, url: request.url, tenantId, clientId, status: reply.statusCode, fault, transport, durationMs, violations, violationsNotListed })
+    journal.record({ time: ctx.arrivedAt, method: request.method, url: request.url, tenantId, clientId, status: reply.statusCode, fault, transport, durationMs, violations, violationsNotListed })
     request.log.info({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: Math.round(durationMs * 10) / 10, tenantId, clientId, fault: fault ?? undefined }, 'request')
     done()
   })
 }
 
-export default fp(journalPlugin, { name: 'journal', dependencies: ['context', 'clock', 'store'] })
+export default fp(journalPlugin, { name: 'journal', dependencies: ['context', 'store'] })

@@ -11,7 +11,7 @@ export type JournalQueryParams = Static<typeof JournalQueryParams>
 
 export const JournalEntry = Type.Object({
   seq: Type.Integer({ description: 'Increasing sequence number' }),
-  time: Type.String({ format: 'date-time' }),
+  time: Type.String({ format: 'date-time', description: 'When the request arrived, by the mock clock as it read then; `since` compares this' }),
   method: Type.String(),
   path: Type.String({ description: `Request path without the query, as sent (still percent-encoded); a path over ${JOURNAL_LIMITS.pathChars} characters is cut and ends with "${TRUNCATION_MARKER}"` }),
   query: JournalQueryParams,

@@ -39,7 +39,7 @@ const CHUNK = 1 << CHUNK_BITS
 
 /** What the server knows of a request when it ends; the journal derives its entry from this. */
 export type JournalRecord = Omit<JournalEntry, 'seq' | 'time' | 'path' | 'query' | 'truncated' | 'violations' | 'violationsNotListed'> & {
-  /** Request time, epoch ms by the mock clock. */
+  /** When the request arrived, epoch ms by the mock clock as it read then. */
   time: number
   /** The raw URL; the journal keeps its path and a bounded, parsed copy of its query, never the URL itself. */
   url: string

@@ -528,6 +528,25 @@ t.test('a Prefer header wins over armed rules: they are not consulted, nor used 
   t.equal(plain.headers['x-mock-fault'], rule.id)
 })
 
+t.test('rules past their TTL leave room under both caps: arming forgets them before it counts (README, Caps)', async (t) => {
+  const app = await build(t)
+  const ruleFor = (tenantId: string) => ({ method: 'POST' as const, url: '/__mock/faults', payload: { match: { tenantId }, effect: { status: 500 } } })
+  const cases: Array<[string, (i: number) => Parameters<App['faults']['add']>[0]]> = [
+    ['per tenant', (i) => ({ match: { tenantId: TENANT_A.tenantId, audienceId: `never-${i}` }, effect: { status: 500 }, ttlMs: 1000 })],
+    ['in all', (i) => ({ match: { allTenants: true, audienceId: `never-${i}` }, effect: { status: 500 }, ttlMs: 1000 })]
+  ]
+  for (const [cap, rule] of cases) {
+    const limit = cap === 'per tenant' ? RULE_LIMITS.perTenant : RULE_LIMITS.total
+    for (let i = 0; i < limit; i++) app.faults.add(rule(i))
+    t.equal((await app.inject(ruleFor(TENANT_A.tenantId))).statusCode, 409, `${cap}: live rules count`)
+    t.equal((await app.inject({ method: 'POST', url: '/__mock/clock', payload: { advanceMs: 1001 } })).statusCode, 200)
+    const res = await app.inject(ruleFor(TENANT_A.tenantId))
+    t.equal(res.statusCode, 201, `${cap}: once they expired, one more is armed`)
+    t.same((json(await app.inject({ url: '/__mock/faults' })) as unknown as Array<{ id: string }>).map((r) => r.id), [json(res).id], `${cap}: and only it is listed`)
+    await app.inject({ method: 'POST', url: '/__mock/reset', payload: {} })
+  }
+})
+
 t.test('armed rules are capped per tenant and in all, and every string in a rule is bounded (SECURITY.md)', async (t) => {
   const app = await build(t)
   for (let i = 0; i < RULE_LIMITS.perTenant; i++) app.faults.add({ match: { tenantId: TENANT_A.tenantId, audienceId: `never-${i}` }, effect: { status: 500 } })

@@ -197,6 +197,36 @@ t.test('an entry keeps the parsed query, bounded, credentials redacted, and says
   t.match(long, { path: `/${'p'.repeat(2047)}…`, query: { q: '1' }, truncated: true, tenantId: null, status: 404 })
 })
 
+const HOUR = 3_600_000
+
+t.test('an entry\'s time is when its request arrived, by the clock as it read then: a slow request keeps its place in time and in since', async (t) => {
+  const app = await build(t)
+  const rule = json(await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId, audienceId: 'backend' }, effect: { delayMs: 1000 } } }))
+  const before = json(await app.inject({ url: '/__mock/clock' })).epochMs as number
+  // Promise.resolve starts the injected request now (inject() sends when its result is awaited).
+  const slow = Promise.resolve(app.inject({ url: '/audiences/backend', headers: { authorization: BASIC_A } }))
+  // The rule has fired once the slow request arrived and began its delay.
+  for (let turns = 0; app.faults.get(rule.id as string)?.fired !== 1; turns++) {
+    if (turns > 10_000) throw new Error('the slow request never met its rule')
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  const jumped = json(await app.inject({ method: 'POST', url: '/__mock/clock', payload: { advanceMs: HOUR } })).epochMs as number
+  t.equal((await app.inject({ url: '/audiences/shared', headers: { authorization: BASIC_A } })).statusCode, 200)
+  t.equal((await slow).statusCode, 200)
+
+  const entries = await list(app, `/__mock/requests?tenantId=${TENANT_A.tenantId}`)
+  const slowEntry = entries.find((e) => e.path === '/audiences/backend')
+  const fastEntry = entries.find((e) => e.path === '/audiences/shared')
+  const slowTime = Date.parse(slowEntry?.time as string)
+  const fastTime = Date.parse(fastEntry?.time as string)
+  // The clock read `jumped - HOUR` just before it moved, and the slow request had arrived by then.
+  t.ok(slowTime >= before && slowTime <= jumped - HOUR, `the slow request is stamped when it arrived, by the clock before it moved (${String(slowEntry?.time)})`)
+  t.ok(fastTime >= jumped, 'the fast one after')
+  t.ok(slowTime <= fastTime, 'in time, the slow request comes first: it arrived first')
+  t.same((await list(app, `/__mock/requests?since=${new Date(before + HOUR / 2).toISOString()}`)).map((e) => e.path), ['/audiences/shared'], 'since compares arrival: the slow request arrived before that instant, though it ended after')
+  t.same((await list(app, `/__mock/requests?since=${new Date(before - 1).toISOString()}`)).map((e) => e.path).sort(), ['/audiences/backend', '/audiences/shared'])
+})
+
 t.test('DELETE /__mock/requests forgets all entries, or one tenant\'s, keeping the others in order', async (t) => {
   const app = await build(t, { journalSize: 4 })
   for (const auth of [BASIC_A, BASIC_B, BASIC_A, BASIC_B, BASIC_A]) await app.inject({ url: '/audiences/shared', headers: { authorization: auth } })

@@ -112,6 +112,23 @@ t.test('resetting a tenant clears its coverage only; a full reset clears all, un
   t.same(await coverage(t, app), await expectedReport(app, null, {}))
 })
 
+t.test('a malformed transport fault counts as the 200 the client received, over a real socket (README, Contract testing)', async (t) => {
+  uncheckedResponses(t, 'a malformed fault answers half of the JSON on purpose')
+  const app = await build(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const origin = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  const armed = await app.inject({ method: 'POST', url: '/__mock/faults', payload: { match: { tenantId: TENANT_A.tenantId, route: 'getAudience' }, effect: { transport: 'malformed' }, times: 2 } })
+  t.equal(armed.statusCode, 201)
+  for (const audience of ['backend', 'ghost']) {
+    const res = await fetch(`${origin}/rest/v1/audiences/${audience}`, { headers: A })
+    t.equal(res.status, 200, `${audience}: the client receives a 200, even for an audience that does not exist`)
+    const body = await res.text()
+    t.throws(() => JSON.parse(body), SyntaxError, `${audience}: with half of its JSON`)
+  }
+  t.same(await coverage(t, app, TENANT_A.tenantId), await expectedReport(app, TENANT_A.tenantId, { getAudience: { 200: 2 } }), 'counted as 200s, not as a missing answer (null) and not dropped')
+  t.same(await coverage(t, app), await expectedReport(app, null, { getAudience: { 200: 2 } }), 'the same in the whole-server report')
+})
+
 t.test('coverage of a tenant this server does not know is a 404 in the documented error shape', async (t) => {
   const app = await build(t)
   for (const url of ['/__mock/coverage?tenantId=eu-west-2_Nobody00', '/__mock/coverage.html?tenantId=eu-west-2_Nobody00']) {
