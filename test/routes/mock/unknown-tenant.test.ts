@@ -138,6 +138,13 @@ t.test('requests that named no known tenant stay visible in the unfiltered journ
   t.equal(getAudience?.statuses.find((s) => s.status === 401)?.count, 1, 'the 401 counts in the whole-server report')
 })
 
+t.test('behind the rule, the app\'s journal still gives an id no tenant has no ring of its own', async (t) => {
+  const app = await build(t)
+  app.journal.record({ time: 0, method: 'POST', url: `/oauth2/token/${UNKNOWN}`, tenantId: UNKNOWN, clientId: null, status: 401, fault: null, transport: null, durationMs: 1 })
+  t.equal(app.journal.usage().rings, 0, 'the entry went to the anonymous ring')
+  t.same(app.journal.list({ tenantId: UNKNOWN }).map((e) => [e.path, e.tenantId]), [[`/oauth2/token/${UNKNOWN}`, UNKNOWN]], 'listed under the id it named, in that ring')
+})
+
 // ---- The library: the same rule as a typed, exported error ----
 
 async function server (t: Test) {
