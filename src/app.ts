@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { validateConfig, type Config } from './config.js'
+import { API_PREFIX } from './operations.js'
 import { buildSeed } from './store/seed.js'
 import { loadTlsMaterial } from './tls.js'
 import authentication from './plugins/authentication.js'
@@ -134,8 +135,8 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
       api.addHook('preValidation', api.contract.checkBody)
     }
     api.addHook('preValidation', api.applyFaults)
-    // Thrive's docs write paths without /rest/v1; real clients use it. Serve both, document one.
-    for (const at of [{ prefix: '/rest/v1' }, { prefix: '', hide: true }]) {
+    // Thrive's docs write paths without the prefix; real clients use it. Serve both, document one.
+    for (const at of [{ prefix: API_PREFIX }, { prefix: '', hide: true }]) {
       await api.register(audienceRoutes, at)
       await api.register(memberRoutes, at)
     }
