@@ -15,6 +15,9 @@ import { BASIC_A, build, json, TENANT_A, testConfig } from './helpers.js'
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 const SECURITY = readFileSync(new URL('../SECURITY.md', import.meta.url), 'utf8')
 
+/** The journal size option's range and default, as the configuration schema states them. */
+const journalSize = ConfigSchema.properties.journalSize as unknown as { minimum: number, maximum: number, default: number }
+
 const UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 * 1024, s: 1000, years: 365 * 24 * 3600 * 1000 }
 
 /** The numbers a sentence of a document states, in order ("1,024" is 1024, "64 KiB" is 65536, "10 s" 10000 ms). */
@@ -40,7 +43,6 @@ t.test('SECURITY.md\'s limits table states the constants the server enforces', a
   t.same(row('whole request received', '# \\(`LIMITS\\.requestTimeoutMs`\\)'), [LIMITS.requestTimeoutMs])
   t.same(row('idle kept-alive connection', '# \\(`LIMITS\\.keepAliveTimeoutMs`\\)'), [LIMITS.keepAliveTimeoutMs])
   t.same(row('shutdown grace', '# \\(`SHUTDOWN_GRACE_MS`\\)'), [SHUTDOWN_GRACE_MS])
-  const journalSize = ConfigSchema.properties.journalSize
   t.same(row('journal entries', '`--journal-size` \\(#–#\\) per tenant; # \\(`ANONYMOUS_RING_SIZE`\\)'), [journalSize.minimum, journalSize.maximum, ANONYMOUS_RING_SIZE])
   t.same(row('journal bytes', '# \\(`JOURNAL_BYTE_BUDGET`'), [JOURNAL_BYTE_BUDGET])
   t.same(row('one journal entry', 'path # characters; query # values, names # and values # characters; tenant and client ids # characters \\(`JOURNAL_LIMITS`\\)'),
@@ -55,7 +57,6 @@ t.test('SECURITY.md\'s limits table states the constants the server enforces', a
 })
 
 t.test('README.md states the same limits as the code', async (t) => {
-  const journalSize = ConfigSchema.properties.journalSize
   t.same(stated(README, re('\\| `--journal-size` \\| `JOURNAL_SIZE` \\| `#` \\| requests the journal keeps per tenant \\(#–#; within a # budget')),
     [journalSize.default, journalSize.minimum, journalSize.maximum, JOURNAL_BYTE_BUDGET])
   t.same(stated(README, re('N/2 generated users \\(at least #, at most #\\)')), [GENERATED_USERS.min, GENERATED_USERS.max])
@@ -180,7 +181,7 @@ t.test('the journal keeps ANONYMOUS_RING_SIZE requests with no known tenant, and
 })
 
 t.test('--journal-size takes its documented range and refuses one past it; the tolerance of token clocks likewise', async (t) => {
-  const { minimum, maximum } = ConfigSchema.properties.journalSize
+  const { minimum, maximum } = journalSize
   for (const size of [minimum, maximum]) {
     const app = await buildApp(defaultConfig({ journalSize: size }))
     await app.close()
