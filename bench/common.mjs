@@ -9,6 +9,7 @@ import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { API_PREFIX } from '../dist/operations.js'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const BARE = join(ROOT, 'bench', 'bare-server.mjs')
@@ -21,11 +22,25 @@ export function packageCli () {
   return join(ROOT, typeof pkg.bin === 'string' ? pkg.bin : Object.values(pkg.bin ?? { cli: 'dist/cli.js' })[0])
 }
 
+/** A bundled fixture's tenant (fixtures/<file>), read from the file so the benchmark follows any change to it. */
+function bundledTenant (file, readerId) {
+  const tenant = JSON.parse(readFileSync(join(ROOT, 'fixtures', file), 'utf8')).tenants[0]
+  const reader = tenant.clients.find((c) => c.clientId === readerId)
+  return { tenant: { tenantId: tenant.tenantId, apiSecret: tenant.apiSecret }, reader: { clientId: reader.clientId, clientSecret: reader.clientSecret } }
+}
+
 // The bundled fixtures' credentials, and what real Thrive clients send on every request.
-export const ACME = { tenantId: 'eu-west-2_AcmeCorp1', apiSecret: 'acme-api-secret-0001' }
+const acme = bundledTenant('acme.json', 'acme-reader')
+const globex = bundledTenant('globex.json', 'globex-reader')
+export const ACME = acme.tenant
+export const ACME_READER = acme.reader
+export const GLOBEX = globex.tenant
+export const GLOBEX_READER = globex.reader
 export const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 export const CLIENT_HEADERS = { accept: 'application/json', 'content-type': 'application/json' }
-export const READ_PATH = '/rest/v1/audiences/backend'
+/** The audience collection under the API prefix; READ_PATH is the bundled "backend" audience in it. */
+export const AUDIENCES_PATH = `${API_PREFIX}/audiences`
+export const READ_PATH = `${AUDIENCES_PATH}/backend`
 
 /** A command-line number: `fallback` when absent; exits with a message when it is not a number >= min. */
 export function positive (name, value, fallback, { integer = false, min = 0 } = {}) {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
+import { API_PREFIX } from '../dist/operations.js'
 
 const jobs = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8'))
 
@@ -36,14 +37,14 @@ function createDelete ({ headers, parentId }) {
   return [
     {
       method: 'POST',
-      path: '/rest/v1/audiences',
+      path: `${API_PREFIX}/audiences`,
       headers,
       setupRequest: (req, context) => {
         context.reference = `${prefix}-${++made}`
         return { ...req, body: JSON.stringify({ name: `Bench ${made}`, reference: context.reference, category: 'audience', parentId }) }
       }
     },
-    { method: 'DELETE', headers, setupRequest: (req, context) => ({ ...req, path: `/rest/v1/audiences/${context.reference}` }) }
+    { method: 'DELETE', headers, setupRequest: (req, context) => ({ ...req, path: `${API_PREFIX}/audiences/${context.reference}` }) }
   ]
 }
 

@@ -10,7 +10,7 @@ import os from 'node:os'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
-  ACME, BARE, CLIENT_HEADERS, CORES, HAS_TASKSET, HOST, READ_PATH, ROOT, agent, basic, cpuSeconds, fmt, freePort,
+  ACME, AUDIENCES_PATH, BARE, CLIENT_HEADERS, CORES, HAS_TASKSET, HOST, READ_PATH, ROOT, agent, basic, cpuSeconds, fmt, freePort,
   kfmt, killAll, killChildrenOnExit, packageCli, pinned, positive, printTable, request, rssBytes, runLoads, sleep, stats,
   stopServer, track
 } from './common.mjs'
@@ -229,9 +229,9 @@ function countViolations (header) {
 /** The mock's OpenAPI document with the mock's own body as the example of the 200 answer of GET READ_PATH. */
 function withExample (doc, body) {
   const copy = structuredClone(doc)
-  const key = Object.keys(copy.paths ?? {}).find((p) => /^\/rest\/v1\/audiences\/\{[^}]+\}$/.test(p))
+  const key = Object.keys(copy.paths ?? {}).find((p) => p.startsWith(`${AUDIENCES_PATH}/{`) && /^\{[^}/]+\}$/.test(p.slice(AUDIENCES_PATH.length + 1)))
   const operation = key === undefined ? undefined : copy.paths[key].get
-  if (operation === undefined) throw new Error('the OpenAPI document has no GET /rest/v1/audiences/{audienceId}')
+  if (operation === undefined) throw new Error(`the OpenAPI document has no GET ${AUDIENCES_PATH}/{audienceId}`)
   const ok = (operation.responses ??= {})['200'] ??= { description: 'The audience' }
   const media = (ok.content ??= {})['application/json'] ??= {}
   media.example = JSON.parse(body)

@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
-  ACME, BARE, CLIENT_HEADERS, CORES, HAS_TASKSET, HOST, READ_PATH, ROOT, agent, basic, cpuSeconds, fmt, freePort,
+  ACME, ACME_READER, AUDIENCES_PATH, BARE, CLIENT_HEADERS, GLOBEX, GLOBEX_READER, CORES, HAS_TASKSET, HOST, READ_PATH, ROOT, agent, basic, cpuSeconds, fmt, freePort,
   kfmt, killAll, killChildrenOnExit, packageCli, pinned, positive, printTable, request, rssBytes, runLoads, sleep,
   stats, stopServer, track
 } from './common.mjs'
@@ -167,7 +167,6 @@ function checkStatuses (label, result, expected) {
 // ---------------------------------------------------------------------------------------------------------
 // Data: the bundled fixtures' credentials, and generated fixture files for many tenants and large tenants.
 
-const GLOBEX = { tenantId: 'us-east-1_GlobexInc', apiSecret: 'globex-api-secret-0002' }
 // The tenant that holds --generate's audiences when there are no fixtures (src/store/seed.ts).
 const GENERATED = { tenantId: 'eu-west-2_Generated1', apiSecret: 'generated-api-secret' }
 const LIST_PAGE = 100
@@ -357,8 +356,8 @@ async function measureAll (start) {
     // >= 100 distinct valid tokens, from three clients of two tenants, each used on its own tenant's audience.
     const clients = [
       { tenant: ACME, auth: basic(ACME.tenantId, ACME.apiSecret), path: READ_PATH },
-      { tenant: ACME, auth: basic('acme-reader', 'acme-reader-secret'), path: READ_PATH },
-      { tenant: GLOBEX, auth: basic('globex-reader', 'globex-reader-secret'), path: '/rest/v1/audiences/platform' }
+      { tenant: ACME, auth: basic(ACME_READER.clientId, ACME_READER.clientSecret), path: READ_PATH },
+      { tenant: GLOBEX, auth: basic(GLOBEX_READER.clientId, GLOBEX_READER.clientSecret), path: `${AUDIENCES_PATH}/platform` }
     ]
     const bearerRequests = await Promise.all(Array.from({ length: 120 }, async (_, i) => {
       const c = clients[i % clients.length]
@@ -379,7 +378,7 @@ async function measureAll (start) {
         const res = await request(`${mockFaults.url}/__mock/faults`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ match: { tenantId: `eu-west-1_Bench${String(batch + j + 2).padStart(4, '0')}`, path: '/rest/v1/audiences/*' }, effect: { status: 503 } })
+          body: JSON.stringify({ match: { tenantId: `eu-west-1_Bench${String(batch + j + 2).padStart(4, '0')}`, path: `${AUDIENCES_PATH}/*` }, effect: { status: 503 } })
         })
         if (res.status !== 201) throw new Error(`arming a fault rule failed: ${res.status} ${res.body}`)
       }))
@@ -397,7 +396,7 @@ async function measureAll (start) {
     scenarios.push(
       { key: 'basic', server: mock, options: single(basicRead), expect: 200 },
       { key: 'bearer', server: mock, options: { requests: bearerRequests }, expect: 200 },
-      { key: 'notFound', server: mock, options: single({ ...basicRead, path: '/rest/v1/audiences/no-such-audience' }), expect: 404 },
+      { key: 'notFound', server: mock, options: single({ ...basicRead, path: `${AUDIENCES_PATH}/no-such-audience` }), expect: 404 },
       { key: 'unauthorized', server: mock, options: single({ ...basicRead, headers: { authorization: basic(ACME.tenantId, 'wrong-secret'), ...CLIENT_HEADERS } }), expect: 401 },
       { key: 'faults', server: mockFaults, options: single({ ...basicRead, headers: { authorization: basic('eu-west-1_Bench0001', 'bench-api-secret-0001'), ...CLIENT_HEADERS } }), expect: 200 },
       // Bare Fastify has no token route: its baseline is the plain GET.
@@ -418,12 +417,12 @@ async function measureAll (start) {
   const lists = []
   for (const [i, size] of listSizes.entries()) {
     const began = process.hrtime.bigint()
-    const first = await request(`${listServers[i].url}/rest/v1/audiences?perPage=${LIST_PAGE}&page=1`, { headers: generatedHeaders, timeoutMs: 120_000 })
+    const first = await request(`${listServers[i].url}${AUDIENCES_PATH}?perPage=${LIST_PAGE}&page=1`, { headers: generatedHeaders, timeoutMs: 120_000 })
     const firstMs = Number(process.hrtime.bigint() - began) / 1e6
     const pagination = first.status === 200 ? JSON.parse(first.body).pagination : null
     if (pagination?.totalResults !== size) throw new Error(`the tenant of ${size} generated audiences listed ${first.status}: ${first.body.slice(0, 500)}`)
     add(`list${size}.firstMs`, firstMs)
-    const requests = sampleIndexes(pagination.totalPages, 1000).map((k) => ({ method: 'GET', path: `/rest/v1/audiences?perPage=${LIST_PAGE}&page=${k + 1}`, headers: generatedHeaders }))
+    const requests = sampleIndexes(pagination.totalPages, 1000).map((k) => ({ method: 'GET', path: `${AUDIENCES_PATH}?perPage=${LIST_PAGE}&page=${k + 1}`, headers: generatedHeaders }))
     const bodies = []
     for (const r of requests.slice(0, 20)) bodies.push((await request(`${listServers[i].url}${r.path}`, { headers: generatedHeaders, timeoutMs: 10_000 })).body)
     bodies.sort((x, y) => Buffer.byteLength(x) - Buffer.byteLength(y))
@@ -436,7 +435,7 @@ async function measureAll (start) {
 
   // Create a child under an API-controlled structure, then delete it: a pair per connection at a time.
   if (only.has('pairs')) {
-    const res = await request(`${mockPairs.url}/rest/v1/audiences?apiControlled=true&perPage=1000`, { headers: generatedHeaders, timeoutMs: 10_000 })
+    const res = await request(`${mockPairs.url}${AUDIENCES_PATH}?apiControlled=true&perPage=1000`, { headers: generatedHeaders, timeoutMs: 10_000 })
     const parent = res.status === 200 ? JSON.parse(res.body).results.find((a) => a.category === 'structure') : undefined
     if (parent === undefined) throw new Error(`no API-controlled structure to create children under: ${res.status} ${res.body.slice(0, 500)}`)
     scenarios.push({
@@ -453,7 +452,7 @@ async function measureAll (start) {
   // One tenant with N audiences per size; the same 1,000 references are read from each.
   const lookups = lookupSizes.map((size, i) => {
     const auth = basic(LOOKUP_TENANT.tenantId, LOOKUP_TENANT.apiSecret)
-    const requests = sampleIndexes(size, 1000).map((n) => ({ method: 'GET', path: `/rest/v1/audiences/${encodeURIComponent(lookupReference(n))}`, headers: { authorization: auth, ...CLIENT_HEADERS } }))
+    const requests = sampleIndexes(size, 1000).map((n) => ({ method: 'GET', path: `${AUDIENCES_PATH}/${encodeURIComponent(lookupReference(n))}`, headers: { authorization: auth, ...CLIENT_HEADERS } }))
     scenarios.push({ key: `lookup${size}`, server: lookupServers[i], options: { requests }, expect: 200 })
     return { size }
   })

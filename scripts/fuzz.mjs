@@ -8,8 +8,11 @@ import { tmpdir } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import fc from 'fast-check'
+import { LIMITS } from '../dist/app.js'
 import { reasonPhrase } from '../dist/errors.js'
-import { prng as mulberry32 } from '../dist/faults/prng.js'
+import { API_PREFIX } from '../dist/operations.js'
+import { FAULT_STATUSES, MAX_DELAY_MS } from '../dist/schemas/faults.js'
 import { OAUTH_ERRORS } from '../dist/schemas/oauth.js'
 import { contractOracle, secretProblems } from '../test/hardening/oracle.js'
 
@@ -237,15 +240,25 @@ export function audienceProblems (res) {
   return []
 }
 
-/** The engine's mulberry32, with the draws the generators make from it. */
-export function prng (seed) {
-  const next = mulberry32(seed)
-  const int = (min, max) => min + Math.floor(next() * (max - min + 1))
+// Unbiased, so each draw is uniform over its range as the generators' weights assume (fast-check's default bias
+// favours small values and the ends of a range).
+const uniformInt = (min, max) => fc.noBias(fc.integer({ min, max }))
+const uniformUnit = () => fc.noBias(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }))
+const uniformChars = (n, alphabet) => fc.noBias(fc.string({ unit: fc.constantFrom(...alphabet), minLength: n, maxLength: n }))
+const uniformBytes = (n, min, max) => fc.noBias(fc.array(fc.integer({ min, max }), { minLength: n, maxLength: n }))
+
+/**
+ * The draws the generators make, each from a fast-check arbitrary through the generator `fc.gen()` hands out. fc.gen
+ * keeps one arbitrary per distinct set of arguments and finds it by comparing them, so a pick draws an index (a few
+ * distinct ranges) rather than passing its list, whose items can differ on every call.
+ */
+export function draws (g) {
+  const int = (min, max) => g(uniformInt, min, max)
   const pick = (list) => list[int(0, list.length - 1)]
-  const chance = (p) => next() < p
-  const chars = (n, alphabet) => Array.from({ length: n }, () => alphabet[int(0, alphabet.length - 1)]).join('')
-  const bytes = (n, min = 0, max = 255) => Buffer.from(Array.from({ length: n }, () => int(min, max)))
-  return { next, int, pick, chance, chars, bytes }
+  const chance = (p) => g(uniformUnit) < p
+  const chars = (n, alphabet) => g(uniformChars, n, alphabet)
+  const bytes = (n, min = 0, max = 255) => Buffer.from(g(uniformBytes, n, min, max))
+  return { int, pick, chance, chars, bytes }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -257,8 +270,8 @@ const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 const UNICODE = ['é', 'ß', '漢', '字', '😀', '\u200b', '\u202e', 'Ω', 'ﬁ', '\ufeff']
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')
-const API_PATHS = ['/rest/v1/audiences/backend', '/audiences/backend', '/rest/v1/audiences/shared', '/audiences/aaaaaaaaaaaaaaaaaaaaaaa1/']
-const FAULT_STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504]
+const BACKEND = `${API_PREFIX}/audiences/backend`
+const API_PATHS = [BACKEND, '/audiences/backend', `${API_PREFIX}/audiences/shared`, '/audiences/aaaaaaaaaaaaaaaaaaaaaaa1/']
 
 function signed (header, claims) {
   const input = `${b64url(header)}.${b64url(claims)}`
@@ -326,7 +339,7 @@ function generators (r, ctx) {
     },
 
     jwt () {
-      const path = '/rest/v1/audiences/backend'
+      const path = BACKEND
       const kind = r.int(0, 5)
       if (kind <= 1) {
         const c = claims()
@@ -356,19 +369,19 @@ function generators (r, ctx) {
     },
 
     path () {
-      const prefix = r.pick(['/rest/v1/audiences/', '/audiences/'])
+      const prefix = r.pick([`${API_PREFIX}/audiences/`, '/audiences/'])
       const kind = r.int(0, 6)
       let param
       let statuses = [400, 404, 414, 431]
       if (kind === 0) param = r.pick(['%', '%E0%A4%A', '%zz', '%00', '%2F', '..%2F..%2Fetc%2Fpasswd', '%2e%2e', '%252e', '%C0%AE', '%ff', '%u0041', '%0d%0aX-Injected:%201', '%20'])
       else if (kind === 1) param = r.pick(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '__defineGetter__', 'valueOf', '__proto__%2Fx', 'constructor%2Fprototype'])
-      else if (kind === 2) param = 'a'.repeat(r.pick([1024, 1025, 5 * 1024, r.int(100, 20_000)]))
+      else if (kind === 2) param = 'a'.repeat(r.pick([LIMITS.maxParamLength, LIMITS.maxParamLength + 1, 5 * LIMITS.maxParamLength, r.int(100, 20_000)]))
       else if (kind === 3) param = encodeURIComponent(Array.from({ length: r.int(1, 20) }, () => r.chance(0.3) ? r.pick(UNICODE) : r.pick(PRINTABLE.split(''))).join(''))
       else if (kind === 4) {
         const ref = r.pick(A_REFERENCES)
         return { cat: 'path', method: 'GET', path: `${prefix}${encodeURIComponent(ref)}${r.pick(['', '/', '?x=1', '?x=%', '?__proto__[a]=1'])}`, headers: [['Authorization', BASIC_A]], statuses: [200], audience: true }
       } else if (kind === 5) {
-        const target = r.pick(['/audiences/../audiences/backend', '/./audiences/backend', '//audiences/backend', '/rest/v1//audiences/backend', `http://${HOST}/audiences/backend`, '*', '/audiences/backend#frag', '/audiences/backend;x=1', '/audiences/%2E%2E/%2E%2E/__mock/health', '/REST/V1/AUDIENCES/backend'])
+        const target = r.pick(['/audiences/../audiences/backend', '/./audiences/backend', '//audiences/backend', `${API_PREFIX}//audiences/backend`, `http://${HOST}/audiences/backend`, '*', '/audiences/backend#frag', '/audiences/backend;x=1', '/audiences/%2E%2E/%2E%2E/__mock/health', `${API_PREFIX.toUpperCase()}/AUDIENCES/backend`])
         return { cat: 'path', method: 'GET', path: target, headers: [['Authorization', BASIC_A]], statuses: [200, 400, 404], audience: false }
       } else {
         param = `${r.pick(A_REFERENCES.map(encodeURIComponent))}${r.pick(['%', '%2', '%G0', '/extra', '//'])}`
@@ -378,7 +391,7 @@ function generators (r, ctx) {
     },
 
     token () {
-      const tenant = r.pick([TENANT_A.tenantId, TENANT_A.tenantId, TENANT_B.tenantId, 'eu-west-2_Nobody00', '__proto__', 'constructor', '%E0%A4%A', 'a'.repeat(2000), encodeURIComponent('ä/../x')])
+      const tenant = r.pick([TENANT_A.tenantId, TENANT_A.tenantId, TENANT_B.tenantId, 'eu-west-2_Nobody00', '__proto__', 'constructor', '%E0%A4%A', 'a'.repeat(2 * LIMITS.maxParamLength), encodeURIComponent('ä/../x')])
       const client = r.pick(CLIENTS)
       const ct = r.pick(['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded', 'application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml', 'multipart/form-data; boundary=x', '', null, 'application/x-www-form-urlencoded; charset=utf-16', 'APPLICATION/JSON'])
       const validForm = `grant_type=client_credentials&client_id=${encodeURIComponent(client.clientId)}&client_secret=${encodeURIComponent(client.clientSecret)}`
@@ -389,7 +402,7 @@ function generators (r, ctx) {
       else if (kind === 1) body = validJson.slice(0, r.int(0, validJson.length - 1))
       else if (kind === 2) body = JSON.stringify({ grant_type: r.pick(['client_credentials', ['client_credentials'], { x: 1 }, 1, null]), client_id: r.pick([client.clientId, [client.clientId, 'x'], { $ne: null }, 7]), client_secret: r.pick([client.clientSecret, { $gt: '' }, [client.clientSecret], true]), scope: r.pick([undefined, 'api/read', ['api/read'], 'api/everything', ' '.repeat(50)]) })
       else if (kind === 3) body = `${validForm}&${r.pick(['grant_type=client_credentials', 'client_id=x', 'scope=a&scope=b', 'client_secret[]=x', 'grant_type[x]=1', '%zz=1', 'a=%', '__proto__=1', 'constructor[prototype][x]=1'])}`
-      else if (kind === 4) body = `grant_type=client_credentials&pad=${'x'.repeat(r.pick([200 * 1024, 64 * 1024 + 1, r.int(70_000, 300_000)]))}`
+      else if (kind === 4) body = `grant_type=client_credentials&pad=${'x'.repeat(r.pick([200 * 1024, LIMITS.bodyLimit + 1, r.int(LIMITS.bodyLimit + 1, 300_000)]))}`
       else if (kind === 5) body = r.bytes(r.int(0, 500))
       else if (kind === 6) body = ''
       else if (kind === 7) body = JSON.stringify(r.pick([[], [validJson], 'grant_type=client_credentials', 42, null, { grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, extra: { deep: [1, 2, { a: 'b' }] } }]))
@@ -414,12 +427,12 @@ function generators (r, ctx) {
     flood () {
       const kind = r.int(0, 7)
       const auth = ['Authorization', BASIC_A]
-      const path = '/rest/v1/audiences/backend'
+      const path = BACKEND
       if (kind === 0) {
-        const n = r.int(100, 3000)
+        const n = r.int(100, LIMITS.maxHeadersCount + 1000)
         return { cat: 'flood', method: 'GET', path, headers: [auth, ...Array.from({ length: n }, (_, i) => [`X-Flood-${i}`, token(r.int(1, 8))])], statuses: [200, 431] }
       }
-      if (kind === 1) return { cat: 'flood', method: 'GET', path, headers: [auth, ['X-Big', 'x'.repeat(r.int(8000, 40_000))]], statuses: [200, 431] }
+      if (kind === 1) return { cat: 'flood', method: 'GET', path, headers: [auth, ['X-Big', 'x'.repeat(r.int(LIMITS.maxHeaderSize / 2, 2.5 * LIMITS.maxHeaderSize))]], statuses: [200, 431] }
       if (kind === 2) return { cat: 'flood', method: 'GET', path, headers: [auth, ...Array.from({ length: r.int(2, 50) }, () => ['Prefer', r.pick(['', 'delay=0', 'x=1', 'code=404'])])], statuses: [200, 400, 404] }
       if (kind === 3) return { cat: 'flood', method: 'POST', path: `/oauth2/token/${TENANT_A.tenantId}`, headers: [['Content-Type', 'application/x-www-form-urlencoded'], ['Content-Length', '5'], ['Content-Length', '6']], body: 'abcdef', statuses: [400], tokenRoute: true }
       if (kind === 4) return { cat: 'flood', method: 'POST', path: `/oauth2/token/${TENANT_A.tenantId}`, headers: [['Content-Type', 'application/x-www-form-urlencoded'], ['Content-Length', '3'], ['Transfer-Encoding', 'chunked']], body: '0\r\n\r\n', statuses: [400], tokenRoute: true }
@@ -430,7 +443,7 @@ function generators (r, ctx) {
 
     prefer () {
       const value = r.chance(0.6)
-        ? Array.from({ length: r.int(1, 3) }, () => r.pick([`code=${r.pick(FAULT_STATUSES)}`, `delay=${r.int(0, 3)}`, `code=${r.int(100, 999)}`, `delay=${r.pick(['-1', '1.5', '1e3', '60001', 'x'])}`, 'return=minimal', 'respond-async', `CODE = "${r.pick(FAULT_STATUSES)}"`])).join(r.pick([',', ';', ', ']))
+        ? Array.from({ length: r.int(1, 3) }, () => r.pick([`code=${r.pick(FAULT_STATUSES)}`, `delay=${r.int(0, 3)}`, `code=${r.int(100, 999)}`, `delay=${r.pick(['-1', '1.5', '1e3', String(MAX_DELAY_MS + 1), 'x'])}`, 'return=minimal', 'respond-async', `CODE = "${r.pick(FAULT_STATUSES)}"`])).join(r.pick([',', ';', ', ']))
         : junkText(r.int(0, 40))
       let expected
       try {
@@ -440,13 +453,15 @@ function generators (r, ctx) {
       } catch {
         expected = { statuses: [400] }
       }
-      if (r.chance(0.5)) return { cat: 'prefer', method: 'GET', path: '/rest/v1/audiences/backend', headers: [['Authorization', BASIC_A], ['Prefer', value]], audience: true, ...expected }
+      if (r.chance(0.5)) return { cat: 'prefer', method: 'GET', path: BACKEND, headers: [['Authorization', BASIC_A], ['Prefer', value]], audience: true, ...expected }
       return { cat: 'prefer', method: 'POST', path: `/oauth2/token/${TENANT_A.tenantId}`, headers: [['Prefer', value], ['Content-Type', 'application/x-www-form-urlencoded']], body: 'grant_type=client_credentials&client_id=a-reader&client_secret=fuzz-a-reader-secret', tokenRoute: true, ...expected }
     },
 
     method () {
       const method = r.pick(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND', 'PURGE', 'QUERY', 'M-SEARCH', 'FOO', 'get', 'G\u00c9T'])
-      const path = r.pick([...API_PATHS, `/oauth2/token/${TENANT_A.tenantId}`, '/__mock/health', '/__mock/faults', '/', '/.well-known/jwks.json', '/openapi.json'])
+      const picked = r.pick([...API_PATHS, `/oauth2/token/${TENANT_A.tenantId}`, '/__mock/health', '/__mock/faults', '/', '/.well-known/jwks.json', '/openapi.json'])
+      // A DELETE of a fixture audience would succeed and leave every later read of it a 404: delete one that is not there.
+      const path = method === 'DELETE' && API_PATHS.includes(picked) ? `${API_PREFIX}/audiences/fuzz-no-such-audience` : picked
       const body = ['POST', 'PUT', 'PATCH', 'DELETE', 'QUERY'].includes(method) && r.chance(0.5) ? '{}' : undefined
       const headers = [['Authorization', BASIC_A], ...(body === undefined ? [] : [['Content-Type', 'application/json']])]
       return { cat: 'method', method, path, headers, body, statuses: [200, 201, 400, 401, 404, 405, 415], tokenRoute: method === 'POST' && path.startsWith('/oauth2/'), head: method === 'HEAD' }
@@ -457,7 +472,7 @@ function generators (r, ctx) {
         () => Buffer.concat([r.bytes(r.int(1, 300)), Buffer.from('\r\n\r\n')]),
         () => Buffer.from(`GET /audiences/backend HTTP/${r.pick(['9.9', '0.9', '1.2', '2.0', '1'])}\r\nHost: x\r\nConnection: close\r\n\r\n`),
         () => Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
-        () => Buffer.from(`GET ${'/a'.repeat(r.int(5000, 12_000))} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+        () => Buffer.from(`GET ${'/a'.repeat(r.int(LIMITS.maxHeaderSize / 4, 3 * LIMITS.maxHeaderSize / 4))} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
         () => Buffer.from('GET  /audiences/backend  HTTP/1.1\r\nHost: x\r\n\r\n'),
         () => Buffer.from('\r\n\r\nGET /__mock/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
         () => Buffer.from('GET /__mock/health HTTP/1.1\nHost: x\nConnection: close\n\n'),
@@ -471,15 +486,15 @@ function generators (r, ctx) {
     control () {
       const kind = r.int(0, 5)
       if (kind <= 1) {
-        const rule = { match: { tenantId: SINK.tenantId }, effect: r.pick([{ status: r.pick([...FAULT_STATUSES, 418]) }, { delayMs: r.int(-1, 70_000) }, { transport: r.pick(['reset', 'hang', 'explode']) }, {}, null]) }
+        const rule = { match: { tenantId: SINK.tenantId }, effect: r.pick([{ status: r.pick([...FAULT_STATUSES, 418]) }, { delayMs: r.int(-1, MAX_DELAY_MS + 10_000) }, { transport: r.pick(['reset', 'hang', 'explode']) }, {}, null]) }
         for (let i = r.int(0, 3); i > 0; i--) rule[r.pick(['times', 'probability', 'seed', 'ttlMs', 'name', 'colour'])] = r.pick([1, 0, -1, 0.5, 1e308, 'x', null, [], {}, 2 ** 32, 9007199254740991])
         if (r.chance(0.2)) rule.match = { ...rule.match, allTenants: true }
         const text = JSON.stringify(rule)
         const body = kind === 0 ? text : text.slice(0, r.int(0, text.length))
         return { cat: 'control', method: 'POST', path: '/__mock/faults', headers: [['Content-Type', r.pick(['application/json', 'application/json', 'text/plain', 'application/xml'])]], body, statuses: [201, 400, 415] }
       }
-      if (kind === 2) return { cat: 'control', method: 'POST', path: '/__mock/faults', headers: [['Content-Type', 'application/json']], body: `{"name":"${'x'.repeat(r.int(70_000, 250_000))}"}`, statuses: [413] }
-      if (kind === 3) return { cat: 'control', method: r.pick(['GET', 'DELETE']), path: `/__mock/faults/${r.pick(['x', '__proto__', 'constructor', '%E0', 'fault-1-000000', 'a'.repeat(2000), '..%2F..'])}`, headers: [], statuses: [400, 404, 414] }
+      if (kind === 2) return { cat: 'control', method: 'POST', path: '/__mock/faults', headers: [['Content-Type', 'application/json']], body: `{"name":"${'x'.repeat(r.int(LIMITS.bodyLimit + 1, 250_000))}"}`, statuses: [413] }
+      if (kind === 3) return { cat: 'control', method: r.pick(['GET', 'DELETE']), path: `/__mock/faults/${r.pick(['x', '__proto__', 'constructor', '%E0', 'fault-1-000000', 'a'.repeat(2 * LIMITS.maxParamLength), '..%2F..'])}`, headers: [], statuses: [400, 404, 414] }
       if (kind === 4) return { cat: 'control', method: 'GET', path: `/__mock/requests?${r.pick(['limit=0', 'limit=-1', 'limit=abc', 'limit=1e3', 'limit=5', 'since=2016-12-31T23:59:60Z', 'since=x', `tenantId=${SINK.tenantId}`, 'tenantId=', 'x=1', 'limit=1&limit=2', '__proto__[x]=1'])}`, headers: [], statuses: [200, 400] }
       return { cat: 'control', method: 'GET', path: `/__mock/faults?tenantId=${r.pick([SINK.tenantId, '', '__proto__', '%zz'])}`, headers: [], statuses: [200, 400] }
     }
@@ -521,11 +536,12 @@ function judge (c, res, tally) {
 
 /** Cases are generated up front, in order, so a seed always produces the same requests whatever the concurrency. */
 function generateCases (requests, seed, ctx) {
-  const r = prng(seed)
-  const gen = generators(r, ctx)
   const categories = Object.entries(WEIGHTS).flatMap(([k, w]) => Array(w).fill(k))
-  return Array.from({ length: requests }, (_, index) => {
-    const c = gen[r.pick(categories)]()
+  const oneCase = fc.gen().map((g) => {
+    const r = draws(g)
+    return generators(r, ctx)[r.pick(categories)]()
+  })
+  return fc.sample(oneCase, { seed, numRuns: requests }).map((c, index) => {
     c.index = index
     c.bytes = c.raw ?? httpBytes(c.method, c.path, c.headers, c.body)
     return c
@@ -613,7 +629,7 @@ export async function fuzz ({ requests, seed, concurrency, cli = CLI, log = () =
 
   // Healthy afterwards: alive, answering health, a Basic read and a token request.
   const health = await exchange(server.port, httpBytes('GET', '/__mock/health'))
-  const read = await exchange(server.port, httpBytes('GET', '/rest/v1/audiences/backend', [['Authorization', BASIC_A]]))
+  const read = await exchange(server.port, httpBytes('GET', BACKEND, [['Authorization', BASIC_A]]))
   const token = await exchange(server.port, httpBytes('POST', `/oauth2/token/${TENANT_A.tenantId}`, [['Content-Type', 'application/x-www-form-urlencoded']], 'grant_type=client_credentials&client_id=a-reader&client_secret=fuzz-a-reader-secret'))
   const crashed = run.crashed
   const crashes = crashed ? 1 : 0
@@ -644,7 +660,7 @@ export async function fuzz ({ requests, seed, concurrency, cli = CLI, log = () =
 const USAGE = `Usage: npm run fuzz -- [options]   (npm run fuzz builds first; node scripts/fuzz.mjs needs a build)
 
   --requests <n>     How many requests to send (default 12000)
-  --seed <n>         PRNG seed; the same seed sends the same requests (default 1)
+  --seed <n>         fast-check seed; the same seed sends the same requests (default 1)
   --concurrency <n>  Requests in flight at once (default 16)
   --cli <file>       The CLI to fuzz (default dist/cli.js; dist/cli.bundle.js is the one the package ships)
   --dry-run          Send nothing: print the SHA-256 of the requests the seed makes and what each expects

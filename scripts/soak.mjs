@@ -3,6 +3,7 @@
 import http from 'node:http'
 import net from 'node:net'
 import { parseArgs } from 'node:util'
+import { FAULT_STATUSES } from '../dist/schemas/statuses.js'
 import { basic, BASIC_A, CLIENTS, HOST, startServer, TENANT_A, TENANT_B } from './fuzz.mjs'
 
 const USAGE = `Usage: npm run soak -- [options]   (npm run soak builds first; node scripts/soak.mjs needs a build)
@@ -16,8 +17,6 @@ const USAGE = `Usage: npm run soak -- [options]   (npm run soak builds first; no
   --log-level <level>       The server's log level (default warn)
   --json                    Print the summary as one JSON line
   --help                    Show this help`
-
-const FAULT_STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504]
 
 /** One request over a keep-alive agent; never rejects. */
 function send (agent, port, { method = 'GET', path, headers = {}, body }) {

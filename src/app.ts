@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { validateConfig, type Config } from './config.js'
+import { API_PREFIX } from './operations.js'
 import { buildSeed } from './store/seed.js'
 import { loadTlsMaterial } from './tls.js'
 import authentication from './plugins/authentication.js'
@@ -63,6 +64,10 @@ export interface BuildOptions {
 export const LIMITS = {
   bodyLimit: 64 * 1024,
   maxParamLength: 1024,
+  // Node's defaults, stated so the docs and tests read them from here: the request line and headers together, and
+  // how many headers are read (the rest are ignored).
+  maxHeaderSize: 16 * 1024,
+  maxHeadersCount: 2_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   // Slow-loris: a client must finish its headers within 10 s; Node checks every 2 s.
@@ -84,7 +89,7 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
     bodyLimit: LIMITS.bodyLimit,
     requestTimeout: LIMITS.requestTimeoutMs,
     keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
-    http: { headersTimeout: LIMITS.headersTimeoutMs, connectionsCheckingInterval: LIMITS.connectionsCheckingIntervalMs },
+    http: { headersTimeout: LIMITS.headersTimeoutMs, connectionsCheckingInterval: LIMITS.connectionsCheckingIntervalMs, maxHeaderSize: LIMITS.maxHeaderSize },
     // While draining, requests on open connections are answered normally: Fastify's closing 503 is not
     // in Thrive's error shape, and new connections are refused anyway.
     return503OnClosing: false,
@@ -100,6 +105,7 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
     frameworkErrors,
     clientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.server.maxHeadersCount = LIMITS.maxHeadersCount
 
   app.addSchema(ErrorBody)
   app.addSchema(Audience)
@@ -134,8 +140,8 @@ export async function buildApp (given: Config, options: BuildOptions = {}): Prom
       api.addHook('preValidation', api.contract.checkBody)
     }
     api.addHook('preValidation', api.applyFaults)
-    // Thrive's docs write paths without /rest/v1; real clients use it. Serve both, document one.
-    for (const at of [{ prefix: '/rest/v1' }, { prefix: '', hide: true }]) {
+    // Thrive's docs write paths without the prefix; real clients use it. Serve both, document one.
+    for (const at of [{ prefix: API_PREFIX }, { prefix: '', hide: true }]) {
       await api.register(audienceRoutes, at)
       await api.register(memberRoutes, at)
     }

@@ -1,21 +1,11 @@
 // Stable error codes, and the reason phrases Thrive's docs use for each status.
 import { STATUS_CODES } from 'node:http'
 import createError from '@fastify/error'
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error'
-}
+import { STATUSES } from './schemas/statuses.js'
 
 /** The reason phrase the Thrive docs use for a status, falling back to Node's for the rest. */
 export function reasonPhrase (status: number): string {
-  return REASONS[status] ?? STATUS_CODES[status] ?? 'Error'
+  return (STATUSES as Record<number, { reason: string } | undefined>)[status]?.reason ?? STATUS_CODES[status] ?? 'Error'
 }
 
 // Client errors (4xx) are answers, not faults: capturing a stack trace for each would make a 401 or 404 cost

@@ -11,6 +11,9 @@ import { CreateAudienceBody, ListAudiencesQuery, ManagerInputs, ManagerParams, M
 import { FAULT_STATUSES } from './schemas/statuses.js'
 import { oauthCode } from './oauth-errors.js'
 
+/** The prefix real clients call the audience operations under; each is also served without it (see servedAt). */
+export const API_PREFIX = '/rest/v1'
+
 /** Who may call: `read` and `write` are Thrive's scope rules (Basic has full access); `client` is the token endpoint. */
 export type Access = 'read' | 'write' | 'client'
 
@@ -20,7 +23,7 @@ export type ErrorDialect = 'thrive' | 'oauth'
 export interface OperationInput {
   operationId: string
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
-  /** The path under its prefix (`/rest/v1` for audience operations). */
+  /** The path under its prefix (API_PREFIX for audience operations). */
   path: string
   summary: string
   description: string
@@ -107,7 +110,7 @@ export function defineOperation (input: OperationInput): Operation {
 /** Audience operations are served twice; the document lists the first path and says so. */
 function servedAt (path: string): string {
   const shown = path.replace(/:(\w+)/g, '{$1}')
-  return `Served at \`/rest/v1${shown}\`, the path real clients call, and at \`${shown}\`, the form Thrive's reference pages write; both answer the same.`
+  return `Served at \`${API_PREFIX}${shown}\`, the path real clients call, and at \`${shown}\`, the form Thrive's reference pages write; both answer the same.`
 }
 
 const AudienceRef = Type.Unsafe<Audience>(Type.Ref('Audience'))
@@ -157,7 +160,7 @@ export const OPERATIONS = {
     success: { 200: AudienceRef },
     params: AudienceParams,
     audienceParam: 'audienceId',
-    errors: { 404: 'No audience with this id or reference in the caller\'s tenant' }
+    errors: { 404: NOT_FOUND }
   }),
   createAudience: defineOperation({
     ...audienceOperation,

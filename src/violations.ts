@@ -2,11 +2,12 @@
 // definition (its method, path, query and body schemas), never from per-route code.
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TSchema } from 'typebox'
-import { OPERATIONS, type Operation } from './operations.js'
-import type { Violation } from './schemas/violations.js'
+import { API_PREFIX, OPERATIONS, type Operation } from './operations.js'
+import { MAX_LISTED, type Violation } from './schemas/violations.js'
 
-/** At most this many violations are listed per request; the rest are only counted. */
-export const MAX_LISTED = 20
+const API_PREFIX_SLASH = `${API_PREFIX}/`
+
+export { MAX_LISTED }
 /** A query or body field name longer than this is cut (and ends with CUT) wherever a violation names it. */
 export const MAX_NAME_CHARS = 40
 /** ASCII, so that a cut name still fits a header value. */
@@ -16,7 +17,7 @@ export const CUT = '...'
 export const VIOLATION_CODES = {
   'unknown-query-param': 'A query parameter the operation does not document: Thrive ignores it, so the client believes it filtered or paged',
   'limit-with-per-page': 'Both limit and perPage: limit is ignored when perPage is given',
-  'short-path': 'The short /audiences... path of the reference pages; real clients call /rest/v1/audiences...',
+  'short-path': `The short /audiences... path of the reference pages; real clients call ${API_PREFIX}/audiences...`,
   'trailing-slash': 'A trailing slash: Thrive\'s paths have none',
   'body-not-allowed': 'A body on a GET or DELETE: Thrive ignores it',
   'missing-content-type': 'A POST or PATCH without Content-Type: send application/json',
@@ -220,8 +221,8 @@ export function requestViolations (operation: Operation, method: string, url: st
   let found: Violations | null = null
   const q = url.indexOf('?')
   const end = q === -1 ? url.length : q
-  if (!rules.token && !url.startsWith('/rest/v1/')) {
-    (found ??= new Violations()).add('path', 'short-path', 'the short form of Thrive\'s reference pages, while real clients call the same path under /rest/v1')
+  if (!rules.token && !url.startsWith(API_PREFIX_SLASH)) {
+    (found ??= new Violations()).add('path', 'short-path', `the short form of Thrive's reference pages, while real clients call the same path under ${API_PREFIX}`)
   }
   if (end > 1 && url.charCodeAt(end - 1) === 47) {
     (found ??= new Violations()).add('path', 'trailing-slash', 'Thrive\'s paths have no trailing slash: the mock tolerates one, a client should not rely on it')

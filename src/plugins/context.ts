@@ -28,7 +28,7 @@ export interface RequestContext {
   transport: string | null
   /** What in the request real Thrive would ignore, misread or refuse; NO_VIOLATIONS when nothing. */
   violations: readonly Violation[]
-  /** Violations found beyond the listed ones (at most 20 are listed), so only counted. */
+  /** Violations found beyond the listed ones (at most MAX_LISTED are listed), so only counted. */
   violationsNotListed: number
   /**
    * When the request arrived, epoch ms by the mock clock as it read then: the journal's `time`, so a slow request

@@ -2,11 +2,20 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Coverage } from '../store/coverage.js'
+import type { RequestContext } from './context.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     coverage: Coverage
   }
+}
+
+/**
+ * Counts a request that has ended against its operation (none for a route that is not one): answered with `status`,
+ * or null when a transport fault left no response. The one builder for both ends.
+ */
+export function countRequest (coverage: Coverage, ctx: RequestContext, status: number | null): void {
+  if (ctx.operation !== null) coverage.record(ctx.tenantId, ctx.operation.operationId, status, ctx.violations)
 }
 
 async function coveragePlugin (fastify: FastifyInstance) {
@@ -19,9 +28,7 @@ async function coveragePlugin (fastify: FastifyInstance) {
   fastify.addHook('onResponse', function (request, reply, done) {
     const ctx = request.ctx
     // A broken connection was counted when it broke (faults plugin); app.inject() still reports its end here.
-    if (ctx.operation !== null && (ctx.transport === null || ctx.transport === 'malformed')) {
-      coverage.record(ctx.tenantId, ctx.operation.operationId, reply.statusCode, ctx.violations)
-    }
+    if (ctx.transport === null || ctx.transport === 'malformed') countRequest(coverage, ctx, reply.statusCode)
     done()
   })
 }

@@ -8,11 +8,13 @@ import { FaultEngine, type FiredFault } from '../faults/engine.js'
 import { parsePrefer, PreferError } from '../faults/prefer.js'
 import { OAuthError, oauthCode, sendOAuthError } from '../oauth-errors.js'
 import { MAX_HANG_MS, type FaultEffect, type FaultRuleInput } from '../schemas/faults.js'
+import { STATUSES, type FaultStatus } from '../schemas/statuses.js'
 import { pathOf } from '../store/journal.js'
+import { countRequest } from './coverage.js'
 import { sendError } from './errors.js'
 import { tcpSocket } from './https.js'
+import { journalRecord } from './journal.js'
 import type { RequestContext } from './context.js'
-import type { Operation } from '../operations.js'
 import type { Store } from '../store/store.js'
 
 declare module 'fastify' {
@@ -27,20 +29,6 @@ declare module 'fastify' {
      */
     applyFaultsFor: (request: FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) => Promise<void> | undefined
   }
-}
-
-const DEFAULT_MESSAGES: Record<number, string> = {
-  400: 'The request is not valid',
-  401: 'Unauthorized: the credentials are missing, invalid or expired',
-  403: 'Forbidden: the credentials do not grant access to this resource',
-  404: 'The requested resource was not found',
-  409: 'The request conflicts with the current state of the resource',
-  422: 'The request is well-formed but cannot be processed',
-  429: 'Too many requests: retry after the number of seconds in the Retry-After header',
-  500: 'An unexpected error occurred',
-  502: 'Bad gateway: an upstream service returned an invalid response',
-  503: 'The service is temporarily unavailable: retry after the number of seconds in the Retry-After header',
-  504: 'Gateway timeout: an upstream service did not respond in time'
 }
 
 /** A transport fault met by a request that has no real connection to break (app.inject()). */
@@ -90,9 +78,8 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   function recordTransport (request: FastifyRequest, reply: FastifyReply, transport: string) {
     const ctx = request.ctx
     ctx.transport = transport
-    journal.record({ time: ctx.arrivedAt, method: request.method, url: request.url, tenantId: ctx.tenantId, clientId: ctx.clientId, status: null, fault: ctx.fault, transport, durationMs: reply.elapsedTime, violations: ctx.violations, violationsNotListed: ctx.violationsNotListed })
-    // Faults fire only on operations, so there is always one to count the missing answer against.
-    coverage.record(ctx.tenantId, (ctx.operation as Operation).operationId, null, ctx.violations)
+    journal.record(journalRecord(request, reply, null))
+    countRequest(coverage, ctx, null)
     request.log.info({ method: request.method, url: pathOf(request.url), tenantId: ctx.tenantId, fault: ctx.fault, transport }, 'request ended by a transport fault')
   }
 
@@ -127,7 +114,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
   }
 
   function sendStatus (request: FastifyRequest, reply: FastifyReply, effect: FaultEffect & { status: number }): FastifyReply {
-    const message = effect.message ?? DEFAULT_MESSAGES[effect.status] as string
+    const message = effect.message ?? STATUSES[effect.status as FaultStatus].faultMessage
     if (effect.status === 429 || effect.status === 503) reply.header('retry-after', String(effect.retryAfterSeconds ?? 1))
     if (request.ctx.operation?.errorDialect === 'oauth') return sendOAuthError(reply, new OAuthError(oauthCode(effect.status), message, effect.status))
     return sendError(reply, effect.status, message)

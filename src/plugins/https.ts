@@ -51,7 +51,7 @@ function refusePlainHttp (socket: Socket): void {
   socket.end(`HTTP/1.1 400 ${reasonPhrase(400)}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
-async function httpsPlugin (fastify: FastifyInstance, opts: { tls: TlsMaterial | null, limits: { requestTimeoutMs: number, keepAliveTimeoutMs: number, headersTimeoutMs: number, connectionsCheckingIntervalMs: number } }) {
+async function httpsPlugin (fastify: FastifyInstance, opts: { tls: TlsMaterial | null, limits: { requestTimeoutMs: number, keepAliveTimeoutMs: number, headersTimeoutMs: number, connectionsCheckingIntervalMs: number, maxHeaderSize: number, maxHeadersCount: number } }) {
   if (opts.tls === null) {
     fastify.decorate('https', null)
     return
@@ -63,9 +63,11 @@ async function httpsPlugin (fastify: FastifyInstance, opts: { tls: TlsMaterial |
     cert: opts.tls.cert,
     requestTimeout: limits.requestTimeoutMs,
     headersTimeout: limits.headersTimeoutMs,
-    connectionsCheckingInterval: limits.connectionsCheckingIntervalMs
+    connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
+    maxHeaderSize: limits.maxHeaderSize
   }, (req, res) => { fastify.routing(req, res) })
   server.keepAliveTimeout = limits.keepAliveTimeoutMs
+  server.maxHeadersCount = limits.maxHeadersCount
   server.on('clientError', clientErrorHandler)
   // A failed handshake (a client that does not trust the CA, say) is the client's business, not a server error.
   server.on('tlsClientError', (err, socket) => { fastify.log.debug({ err: err.message }, 'TLS handshake failed'); socket.destroy() })

@@ -1,7 +1,7 @@
 // Records every API and token request in the journal and logs one line for it.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { Journal, pathOf } from '../store/journal.js'
+import { Journal, pathOf, type JournalRecord } from '../store/journal.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,6 +13,17 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * What the journal keeps of a request that has ended: answered with `status`, or null when a transport fault left no
+ * response. The one builder for both ends, so an answered and a broken request carry the same fields.
+ */
+export function journalRecord (request: FastifyRequest, reply: FastifyReply, status: number | null): JournalRecord {
+  const { arrivedAt, tenantId, clientId, fault, transport, violations, violationsNotListed } = request.ctx
+  const durationMs = reply.elapsedTime
+  // Stamped with the arrival time, by the clock as it read then: ordering and `since` follow arrival, for slow requests too.
+  return { time: arrivedAt, method: request.method, url: request.url, tenantId, clientId, status, fault, transport, durationMs, violations, violationsNotListed }
+}
+
 async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) {
   const { store } = fastify
   // Only a tenant this server knows gets a ring of its own: no id a caller makes up can open one.
@@ -22,9 +33,8 @@ async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) 
   // Callback style: this runs on every request, so it should not cost a promise.
   fastify.addHook('onResponse', function (request, reply, done) {
     const ctx = request.ctx
-    const durationMs = reply.elapsedTime
     if (request.routeOptions.config.journal === false) {
-      request.log.debug({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: durationMs }, 'control request')
+      request.log.debug({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: reply.elapsedTime }, 'control request')
       done()
       return
     }
@@ -33,9 +43,9 @@ async function journalPlugin (fastify: FastifyInstance, opts: { size: number }) 
       done()
       return
     }
-    const { tenantId, clientId, fault, transport, violations, violationsNotListed } = ctx
-    journal.record({ time: ctx.arrivedAt, method: request.method, url: request.url, tenantId, clientId, status: reply.statusCode, fault, transport, durationMs, violations, violationsNotListed })
-    request.log.info({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: Math.round(durationMs * 10) / 10, tenantId, clientId, fault: fault ?? undefined }, 'request')
+    const record = journalRecord(request, reply, reply.statusCode)
+    journal.record(record)
+    request.log.info({ method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: Math.round(record.durationMs * 10) / 10, tenantId: record.tenantId, clientId: record.clientId, fault: record.fault ?? undefined }, 'request')
     done()
   })
 }

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { API_PREFIX } from '../operations.js'
 
 export const OPENAPI_PATH = '/openapi.json'
 export const DOCS_PATH = '/docs'
@@ -14,9 +15,9 @@ async function openapiPlugin (fastify: FastifyInstance, opts: { version: string 
       info: {
         title: 'Thrive audience API (mock)',
         version: opts.version,
-        description: 'A stand-in for the Thrive Learning audience API. Thrive documents paths without the /rest/v1 prefix; ' +
-          'this server answers both `/rest/v1/audiences/{audienceId}` and `/audiences/{audienceId}`, and lists the first. ' +
-          'The token endpoint, as in Thrive, is `/oauth2/token/{tenantId}`, outside /rest/v1. ' +
+        description: `A stand-in for the Thrive Learning audience API. Thrive documents paths without the ${API_PREFIX} prefix; ` +
+          `this server answers both \`${API_PREFIX}/audiences/{audienceId}\` and \`/audiences/{audienceId}\`, and lists the first. ` +
+          `The token endpoint, as in Thrive, is \`/oauth2/token/{tenantId}\`, outside ${API_PREFIX}. ` +
           'The "Mock control" operations under /__mock are this server\'s own, not Thrive\'s.'
       },
       tags: [

@@ -2,7 +2,7 @@
 // audiences of the caller's tenant. Each route is its operation's definition plus a handler.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { notFoundMessage } from '../errors.js'
-import { OPERATIONS, routeOptions } from '../operations.js'
+import { API_PREFIX, OPERATIONS, routeOptions } from '../operations.js'
 import { acceptEmptyJson, sendError } from '../plugins/errors.js'
 import type { AudienceParams } from '../schemas/audience.js'
 import type { CreateAudienceBody, ListAudiencesQuery, UpdateAudienceBody } from '../schemas/requests.js'
@@ -62,7 +62,7 @@ export default async function audienceRoutes (fastify: FastifyInstance, opts: { 
       const { name, reference, category, parentId } = request.body
       const audience = await tenantOf(fastify, request).audiences.create({ name, reference, category, ...(parentId === undefined ? {} : { parentId }) })
       // Part C, decided point 4: 201 with where the new audience lives.
-      return reply.code(201).header('location', `/rest/v1/audiences/${audience.id}`).send(audience)
+      return reply.code(201).header('location', `${API_PREFIX}/audiences/${audience.id}`).send(audience)
     }
   })
 

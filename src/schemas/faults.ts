@@ -1,6 +1,6 @@
 // Fault rules: what to match, what to do, and how long to keep doing it.
 import { Type, type Static } from 'typebox'
-import { OPERATION_IDS } from '../operations.js'
+import { API_PREFIX, OPERATION_IDS } from '../operations.js'
 import { StringEnum } from './common.js'
 
 import { FAULT_STATUSES } from './statuses.js'
@@ -36,7 +36,7 @@ export const FaultMatch = Type.Object({
   clientId: Type.Optional(Type.String({ minLength: 1, maxLength: RULE_LIMITS.clientId, description: 'Only requests by this OAuth client (the Tenant ID for Basic auth)' })),
   method: Type.Optional(Type.String({ pattern: '^[A-Za-z]+$', maxLength: RULE_LIMITS.method, description: 'HTTP method, e.g. GET' })),
   route: Type.Optional(StringEnum(OPERATIONS, { description: `The operation (its operationId): ${OPERATION_IDS.join(', ')}` })),
-  path: Type.Optional(Type.String({ pattern: '^/', maxLength: RULE_LIMITS.path, description: 'Request path without query, compared after percent-decoding and without a trailing slash (so /rest/v1/audiences/sales%2Femea and /rest/v1/audiences/sales/emea/ both match /rest/v1/audiences/sales/emea); a prefix when it ends in *' })),
+  path: Type.Optional(Type.String({ pattern: '^/', maxLength: RULE_LIMITS.path, description: `Request path without query, compared after percent-decoding and without a trailing slash (so ${API_PREFIX}/audiences/sales%2Femea and ${API_PREFIX}/audiences/sales/emea/ both match ${API_PREFIX}/audiences/sales/emea); a prefix when it ends in *` })),
   audienceId: Type.Optional(Type.String({ minLength: 1, maxLength: RULE_LIMITS.audienceId, description: 'Only reads of this audience, given by id or reference' }))
 }, { additionalProperties: false })
 export type FaultMatch = Static<typeof FaultMatch>

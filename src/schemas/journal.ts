@@ -1,7 +1,7 @@
 // The request journal's entry and query, as GET /__mock/requests and the library's requests() return them.
 import { Type, type Static } from 'typebox'
 import { JOURNAL_LIMITS, REDACTED, TRUNCATION_MARKER } from '../store/journal.js'
-import { Violation } from './violations.js'
+import { MAX_LISTED, Violation } from './violations.js'
 
 export const JournalQueryParams = Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]), {
   description: `The query string, parsed and decoded: name -> value, or every value of a repeated name. At most ${JOURNAL_LIMITS.queryParams} values, names of ${JOURNAL_LIMITS.queryNameChars} and values of ${JOURNAL_LIMITS.queryValueChars} characters (a cut one ends with "${TRUNCATION_MARKER}"); the value of a name that looks like a credential (token, secret, password, key, auth...) is "${REDACTED}". The raw query string is never kept.`
@@ -22,8 +22,8 @@ export const JournalEntry = Type.Object({
   fault: Type.Union([Type.String(), Type.Null()], { description: 'The rule id that fired, "prefer" for a Prefer header, or null' }),
   transport: Type.Union([Type.String(), Type.Null()]),
   durationMs: Type.Number(),
-  violations: Type.Array(Violation, { description: 'What in the request real Thrive would ignore, misread or refuse (the X-Mock-Violations header, with messages); at most 20, empty for a clean request' }),
-  violationsNotListed: Type.Integer({ minimum: 0, description: 'Violations found beyond the 20 listed' })
+  violations: Type.Array(Violation, { description: `What in the request real Thrive would ignore, misread or refuse (the X-Mock-Violations header, with messages); at most ${MAX_LISTED}, empty for a clean request` }),
+  violationsNotListed: Type.Integer({ minimum: 0, description: `Violations found beyond the ${MAX_LISTED} listed` })
 }, { additionalProperties: false })
 export type JournalEntry = Static<typeof JournalEntry>
 

@@ -1,6 +1,9 @@
 // A contract violation: something in a request that real Thrive would ignore, misread or refuse.
 import { Type, type Static } from 'typebox'
 
+/** At most this many violations are listed per request; the rest are only counted. */
+export const MAX_LISTED = 20
+
 export const Violation = Type.Object({
   location: Type.String({ description: 'Where in the request: "query.<name>", "body.<path>", "header.<name>" or "path"' }),
   code: Type.String({ description: 'Stable code, e.g. "unknown-query-param"; the README lists them all' }),

@@ -1,14 +1,14 @@
 // Contract coverage: per tenant, per operation, how many requests got each status, and the violations they carried.
-import { OPERATION_IDS, OPERATIONS, type Operation } from '../operations.js'
+import { API_PREFIX, OPERATION_IDS, OPERATIONS, type Operation } from '../operations.js'
 import type { CoverageReport, OperationCoverage, StatusCount, ViolationCount } from '../schemas/coverage.js'
 import type { Violation } from '../schemas/violations.js'
 
 /** Most distinct violation codes one tenant's tally keeps; the codes are a fixed set, so this only guards a bug. */
 export const MAX_VIOLATION_CODES = 100
 
-/** The path an operation is documented at in /openapi.json: audience operations under /rest/v1. */
+/** The path an operation is documented at in /openapi.json: audience operations under API_PREFIX. */
 export function documentedPath (operation: Operation): string {
-  const path = operation.access === 'client' ? operation.path : `/rest/v1${operation.path}`
+  const path = operation.access === 'client' ? operation.path : `${API_PREFIX}${operation.path}`
   return path.replace(/:(\w+)/g, '{$1}')
 }
 

@@ -1,4 +1,5 @@
 // The in-memory Store: a frozen seed, copy-on-write records and indexes per tenant, a version per tenant.
+import { notFoundMessage } from '../errors.js'
 import { DECOY_DIGEST, matchesDigest, secretDigest } from '../secrets.js'
 import type { Audience } from '../schemas/audience.js'
 import type { TenantFixture } from '../schemas/fixtures.js'
@@ -303,7 +304,7 @@ class MemoryTenant implements TenantRepository {
       d.usersById.get(ref) ?? d.usersByReference.get(ref) ?? d.usersByEmail.get(ref.toLowerCase())
     const existing = (d: TenantData, ref: string): AudienceSeed => {
       const found = resolve(d, ref)
-      if (found === undefined) throw new StoreError(404, `No audience with id or reference "${ref}"`)
+      if (found === undefined) throw new StoreError(404, notFoundMessage(ref))
       return found
     }
     const writable = (d: TenantData, ref: string): AudienceSeed => {

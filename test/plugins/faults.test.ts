@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { FAULT_STATUSES, RULE_LIMITS } from '../../src/schemas/faults.js'
+import { STATUSES } from '../../src/schemas/statuses.js'
 import { basic, BASIC_A, BASIC_B, build, IDS, json, TENANT_A, TENANT_B, testConfig } from '../helpers.js'
 import { uncheckedResponses } from '../response-check.js'
 
@@ -35,7 +36,7 @@ t.test('Prefer: code=NNN returns every documented status with its documented bod
     t.same(Object.keys(json(res)).sort(), ['error', 'message', 'status'])
     t.equal(json(res).status, status)
     t.equal(json(res).error, REASONS[status])
-    t.match(json(res).message, /\w/)
+    t.equal(json(res).message, STATUSES[status].faultMessage, 'the status\'s default fault message')
     t.equal(res.headers['x-mock-fault'], 'prefer')
     t.equal(res.headers['retry-after'], status === 429 || status === 503 ? '1' : undefined, `Retry-After on ${status}`)
     if (status === 401) t.match(res.headers['www-authenticate'], /^Basic realm="Thrive API"/)
@@ -49,6 +50,7 @@ t.test('Prefer: code=NNN on the token route answers in RFC 6749 §5.2 form', asy
     t.equal(res.statusCode, status)
     t.same(Object.keys(json(res)).sort(), ['error', 'error_description'])
     t.equal(json(res).error, OAUTH_CODES[status], `code for ${status}`)
+    t.equal(json(res).error_description, STATUSES[status].faultMessage, 'the status\'s default fault message')
     t.equal(res.headers['cache-control'], 'no-store')
     if (status === 429 || status === 503) t.equal(res.headers['retry-after'], '1')
     if (status === 401) t.match(res.headers['www-authenticate'], /^Basic/)
@@ -91,6 +93,7 @@ t.test('a status rule fires for every documented status, with an optional messag
     const res = await readA(app)
     t.equal(res.statusCode, status)
     t.equal(json(res).error, REASONS[status])
+    t.equal(json(res).message, STATUSES[status].faultMessage, 'a rule without a message answers the default one')
     t.equal(res.headers['x-mock-fault'], rule.id)
   }
   await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { status: 429, message: 'Slow down, please', retryAfterSeconds: 30 }, times: 1 })
@@ -369,6 +372,45 @@ t.test('transport faults over a real socket: reset, empty, malformed and hang', 
 
   const journal = json(await app.inject({ url: `/__mock/requests?tenantId=${TENANT_A.tenantId}` })) as unknown as Array<Record<string, unknown>>
   t.same(journal.map((e) => [e.status, e.transport]), [[null, 'hang'], [200, 'malformed'], [200, 'malformed'], [null, 'empty'], [null, 'reset']])
+})
+
+t.test('an answered request and one a reset broke are journaled and counted alike: every field of both entries, and the status each counts under', async (t) => {
+  const app = await build(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as { port: number }).port
+  const headers = { authorization: BASIC_A }
+  // The same request twice: short path, an undocumented query parameter, so both carry the same violations.
+  const path = '/audiences/backend?colour=blue'
+  const before = Date.now()
+  t.equal((await rawGet(port, path, headers)).status, 200)
+  const rule = await arm(app, { match: { tenantId: TENANT_A.tenantId }, effect: { transport: 'reset' }, times: 1 })
+  t.same(await rawGet(port, path, headers), { error: 'ECONNRESET' })
+  const after = Date.now()
+
+  const violations = [
+    { location: 'path', code: 'short-path', message: 'the short form of Thrive\'s reference pages, while real clients call the same path under /rest/v1' },
+    { location: 'query.colour', code: 'unknown-query-param', message: 'getAudience takes no query parameters, so Thrive ignores it' }
+  ]
+  const journal = json(await app.inject({ url: `/__mock/requests?tenantId=${TENANT_A.tenantId}` })) as unknown as Array<Record<string, unknown>>
+  t.equal(journal.length, 2)
+  const [broken, answered] = journal as [Record<string, unknown>, Record<string, unknown>]
+  const common = { method: 'GET', path: '/audiences/backend', query: { colour: 'blue' }, truncated: false, tenantId: TENANT_A.tenantId, clientId: TENANT_A.tenantId, violations, violationsNotListed: 0 }
+  for (const [entry, expected] of [[answered, { ...common, status: 200, fault: null, transport: null }], [broken, { ...common, status: null, fault: rule.id, transport: 'reset' }]] as const) {
+    t.same(Object.keys(entry).sort(), ['clientId', 'durationMs', 'fault', 'method', 'path', 'query', 'seq', 'status', 'tenantId', 'time', 'transport', 'truncated', 'violations', 'violationsNotListed'])
+    const { seq, time, durationMs, ...rest } = entry
+    t.same(rest, expected)
+    t.type(seq, 'number')
+    t.ok(typeof durationMs === 'number' && durationMs >= 0, `durationMs ${String(durationMs)}`)
+    const at = Date.parse(time as string)
+    t.ok(at >= before - 1 && at <= after, `time ${String(time)} is when the request arrived`)
+  }
+  t.ok((broken.seq as number) > (answered.seq as number), 'the later request has the later seq')
+
+  const coverage = json(await app.inject({ url: `/__mock/coverage?tenantId=${TENANT_A.tenantId}` })) as unknown as { requests: number, operations: Array<{ operationId: string, statuses: Array<{ status: number | null, count: number }> }>, violations: Array<{ code: string, count: number }> }
+  t.equal(coverage.requests, 2)
+  const getAudience = coverage.operations.find((o) => o.operationId === 'getAudience')
+  t.same(getAudience?.statuses.filter((s) => s.count > 0), [{ status: 200, documented: true, count: 1 }, { status: null, documented: false, count: 1 }])
+  t.same(coverage.violations.map((v) => [v.code, v.count]), [['short-path', 2], ['unknown-query-param', 2]])
 })
 
 t.test('a client that gives up on a hang frees it; closing the server ends hangs and delays at once', async (t) => {

@@ -1,5 +1,6 @@
 // GET /audiences/{audienceId}: thrive-api.md part A ("Gets an audience") and part B points 1–3.
 import t from 'tap'
+import { notFoundMessage } from '../../src/errors.js'
 import { BASIC_A, BASIC_B, build, CLIENT_HEADERS, IDS, json, TENANT_A } from '../helpers.js'
 
 const AUDIENCE_FIELDS = ['apiControlled', 'category', 'createdAt', 'id', 'name', 'parent', 'reference', 'type', 'updatedAt']
@@ -107,6 +108,24 @@ t.test('a reference that equals another tenant\'s id resolves inside the caller\
   const res = await app.inject({ url: `/audiences/${IDS.bStructure}`, headers: { authorization: BASIC_A } })
   t.equal(json(res).name, 'Looks like an id')
   t.equal(json(res).parent && (json(res).parent as { id: string }).id, IDS.aStructure)
+})
+
+t.test('every operation on an unknown audience answers the one 404 message, whether the route or the store finds it missing (B.2, part C)', async (t) => {
+  const app = await build(t)
+  const calls = [
+    { method: 'GET', url: '/rest/v1/audiences/ghost' },
+    { method: 'PATCH', url: '/rest/v1/audiences/ghost', payload: { name: 'X' } },
+    { method: 'DELETE', url: '/rest/v1/audiences/ghost' },
+    { method: 'GET', url: '/rest/v1/audiences/ghost/members' },
+    { method: 'POST', url: '/rest/v1/audiences/ghost/members', payload: ['x'] },
+    { method: 'GET', url: '/rest/v1/audiences/ghost/managers' }
+  ] as const
+  for (const call of calls) {
+    const res = await app.inject({ ...call, headers: { authorization: BASIC_A, ...CLIENT_HEADERS } })
+    t.equal(res.statusCode, 404, `${call.method} ${call.url}`)
+    t.match(res.headers['content-type'], /^application\/json/)
+    t.same(json(res), { status: 404, error: 'Not Found', message: notFoundMessage('ghost') }, `${call.method} ${call.url}`)
+  }
 })
 
 t.test('a very long unknown id is cut in the 404 message', async (t) => {
