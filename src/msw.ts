@@ -70,18 +70,18 @@ export async function createThriveHandlers (options: ThriveHandlersOptions = {})
   })
 
   /** A transport fault as a client without a connection sees it: a network error, at once or when the hang ends. */
-  function brokenConnection (err: NoConnectionError, signal: AbortSignal | null): Response | Promise<Response> {
+  function brokenConnection (err: NoConnectionError, signal: AbortSignal): Response | Promise<Response> {
     if (err.transport !== 'hang') return HttpResponse.error()
     return new Promise((resolve) => {
       const finish = () => {
         clearTimeout(timer)
         hanging.delete(finish)
-        signal?.removeEventListener('abort', finish)
+        signal.removeEventListener('abort', finish)
         resolve(HttpResponse.error())
       }
       const timer = setTimeout(finish, err.hangMs)
       hanging.add(finish)
-      signal?.addEventListener('abort', finish)
+      signal.addEventListener('abort', finish)
     })
   }
 

@@ -122,6 +122,15 @@ t.test('every documented Thrive host answers on https and http, and the hosts op
   t.equal(thrive.requests().length, 20, 'and not the mock')
 })
 
+t.test('the app sees the Host the client addressed, as over a socket', async (t) => {
+  const thrive = await intercept(t)
+  const seen: string[] = []
+  thrive.app.addHook('onRequest', async (request) => { seen.push(request.host) })
+  await fetch('https://public.api.mea.learn.tech/rest/v1/audiences/backend', { headers: A })
+  await fetch('http://user.api.learn.link/.well-known/jwks.json')
+  t.same(seen, ['public.api.mea.learn.tech', 'user.api.learn.link'])
+})
+
 t.test('node:https requests are answered too, with the request body', async (t) => {
   const thrive = await intercept(t)
   const call = async (method: string, path: string, body?: string) => await new Promise<{ status: number, headers: Record<string, unknown>, body: string }>((resolve, reject) => {
