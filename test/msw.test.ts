@@ -194,8 +194,12 @@ t.test('transport faults reject the client\'s call as a network error does; hang
   const hung = fetch(READ, { headers: A, signal: controller.signal })
   // The request is journaled when the hang starts: then the client gives up.
   while (thrive.requests({ limit: 1 })[0]?.transport !== 'hang') await new Promise((resolve) => setImmediate(resolve))
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+  const whileHung = timers()
   controller.abort()
   await t.rejects(hung, { name: 'AbortError' }, 'hang: only the abort signal ends the call')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(timers(), whileHung - 1, 'and the abort clears the hang\'s timer: nothing waits out the 300 s')
 
   arm({ transport: 'hang', hangMs: 20 })
   await t.rejects(fetch(READ, { headers: A }), { name: 'TypeError', message: 'Failed to fetch' }, 'hang: hangMs passes, the connection closes')
