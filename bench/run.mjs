@@ -33,7 +33,7 @@ const USAGE = `Usage: npm run bench -- [options]
                        line per request and has a figure of its own)
   --quick              Smoke run: 1 round of 300 requests per figure, small sizes; checks the script works,
                        the figures mean nothing
-  --only <sections>    Comma-separated subset of: throughput, lookup, list, pairs, startup, rss (default: all)
+  --only <sections>    Comma-separated subset of: throughput, lookup, list, pairs, startup, rss, msw (default: all)
   --cli <file>         The mock's CLI to measure (default: package.json's bin), e.g. an older build to compare
   --json <file>        Also write every raw measurement to this file
   --help               Show this help`
@@ -78,7 +78,7 @@ const settings = {
   startSamples: 0
 }
 settings.startSamples = quick ? 1 : Math.max(5, settings.runs)
-const SECTIONS = ['throughput', 'lookup', 'list', 'pairs', 'startup', 'rss']
+const SECTIONS = ['throughput', 'lookup', 'list', 'pairs', 'startup', 'rss', 'msw']
 const only = new Set((flags.only ?? SECTIONS.join(',')).split(',').map((x) => x.trim()))
 for (const section of only) {
   if (!SECTIONS.includes(section)) {
@@ -585,6 +585,21 @@ async function measureAll (start) {
     add('rss.ratio', mockRss === null || bareRss === null ? null : mockRss / bareRss)
   }
 
+  if (only.has('msw')) {
+    // In one process, client included, pinned to one core: the same GET through the msw handlers and over a socket.
+    const limit = quick ? ['--amount', '300'] : [String(settings.duration)]
+    const [cmd, cmdArgs] = node(0, [fileURLToPath(new URL('msw.mjs', import.meta.url)), ...limit, String(settings.connections), String(settings.runs)])
+    const child = track(spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'inherit'] }))
+    let out = ''
+    child.stdout.on('data', (d) => { out += d })
+    const [code] = await once(child, 'exit')
+    if (code !== 0) throw new Error(`bench/msw.mjs exited with ${code}: ${out}`)
+    const result = JSON.parse(out)
+    add('msw.startMs', result.startMs)
+    result.msw.forEach((rps, i) => { add('msw.rps', rps); add('msw.socketRps', result.socket[i]); add('msw.ratio', rps / result.socket[i]) })
+    console.log(`${stamp()} msw: ${result.msw.map((r) => r.toFixed(0)).join(', ')} req/s; over a socket ${result.socket.map((r) => r.toFixed(0)).join(', ')} req/s`)
+  }
+
   console.log(`${stamp()} done`)
   report(generateAvailable)
   if (flags.json !== undefined) writeFileSync(flags.json, JSON.stringify({ settings, machine: { node: process.version, cores: CORES, cpu: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30 }, pinned: CAN_PIN, raw, problems, notes }, null, 2))
@@ -675,6 +690,12 @@ function report (generateAvailable) {
     row('10. create + delete pairs/s, a child of a structure', kfmt(s('pairs.perSecond')), `${fmt(s('pairs.ratio'), 2, '×')} (2 requests a pair)`, '', '')
     const perPair = s('pairs.us')
     row('+ server CPU per pair', perPair === null ? 'n/a' : fmt({ ...perPair, median: 2 * perPair.median, min: 2 * perPair.min, max: 2 * perPair.max }, 1, ' µs'), '', '', '')
+  }
+
+  if (only.has('msw')) {
+    row('12. GET through the msw handlers (in process)', kfmt(s('msw.rps')), `${fmt(s('msw.ratio'), 2, '×')} of a socket`, '', '')
+    row('    the same GET over a socket, same client', kfmt(s('msw.socketRps')), '', '', '')
+    row('    createThriveHandlers() → first answer', fmt(s('msw.startMs'), 0, ' ms'), '', '', '')
   }
 
   const header = ['Figure', 'Value: median (min–max)', 'Ratio to bare Fastify', 'Budget', 'Verdict']

@@ -112,7 +112,8 @@ export interface MockServer {
   close: () => Promise<void>
 }
 
-function toSources (fixtures: MockServerOptions['fixtures']): FixtureSource[] | undefined {
+/** The `fixtures` option as config sources. Shared with the msw entry, not documented API. */
+export function toSources (fixtures: MockServerOptions['fixtures']): FixtureSource[] | undefined {
   if (fixtures === undefined) return undefined
   const list = Array.isArray(fixtures) ? fixtures : [fixtures]
   return list.map((f, i) => typeof f === 'string' ? { path: f } : { name: `inline fixture #${i + 1}`, data: f })
@@ -148,17 +149,30 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
     httpsUrl: https?.url ?? null,
     httpsPort: https?.port ?? null,
     caCert: app.https?.tls.caCert ?? null,
+    ...mockControl(app, async (tenantId, form) => {
+      const res = await fetch(`${url}/oauth2/token/${encodeURIComponent(tenantId)}`, { method: 'POST', body: form })
+      return { status: res.status, body: await res.text() }
+    })
+  }
+}
+
+/** The control methods every mode has (startMockServer, thrive-audience-mock/msw), over one app. */
+export type MockControl = Pick<MockServer, 'app' | 'basicAuth' | 'getToken' | 'armFault' | 'clearFaults' | 'setStrict' | 'requests' | 'coverage' | 'advanceClock' | 'reset' | 'exportTenant' | 'close'>
+
+/**
+ * One definition of the control methods, so both modes behave alike. `postToken` sends a token request the way the
+ * mode's clients reach the mock (over the socket, or through the msw handlers), for getToken's `overHttp`; it
+ * rejects as the client's call would when a transport fault breaks it. Shared with the msw entry, not documented API.
+ */
+export function mockControl (app: FastifyInstance, postToken: (tenantId: string, form: URLSearchParams) => Promise<{ status: number, body: string }>): MockControl {
+  return {
     app,
     basicAuth: (tenantId, apiSecret) => `Basic ${Buffer.from(`${tenantId}:${apiSecret}`).toString('base64')}`,
     async getToken ({ clientId, clientSecret, tenantId, scope, overHttp = false }) {
       if (overHttp) {
-        const res = await fetch(`${url}/oauth2/token/${encodeURIComponent(tenantId)}`, {
-          method: 'POST',
-          body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(scope === undefined ? {} : { scope }) })
-        })
-        const body = await res.text()
-        if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${body}`)
-        return (JSON.parse(body) as { access_token: string }).access_token
+        const res = await postToken(tenantId, new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(scope === undefined ? {} : { scope }) }))
+        if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${res.body}`)
+        return (JSON.parse(res.body) as { access_token: string }).access_token
       }
       try {
         const allowed = await authenticateClient(app.store, tenantId, { clientId, clientSecret })

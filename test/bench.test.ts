@@ -21,11 +21,12 @@ t.test('the benchmark smoke run exits 0 and prints the table of ratios to bare F
   for (const figure of ['0. bare Fastify', '1. GET by reference', '2. GET, Bearer', '3a. 404 path', '3b. 401 path', '4. 1,000 fault rules',
     '5a. start → first 200', '5b. start → first 200', '5c. lookup', '6. RSS after', '7. token endpoint', '8. p99 latency',
     '9. list page of 100, 1,000 audiences', '9. list page of 100, 2,000 audiences', '10. create + delete pairs/s', '11. Basic GET, contract checks on vs off', '+ Basic 200 path over HTTPS (TLS, keep-alive)',
-    '    HTTPS vs plain HTTP, same request']) {
+    '    HTTPS vs plain HTTP, same request', '12. GET through the msw handlers (in process)', '    the same GET over a socket, same client',
+    '    createThriveHandlers() → first answer']) {
     t.match(out, new RegExp(`^\\| ${figure.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'), `the table has "${figure}"`)
   }
   // The new figures are measured, not left at "n/a": their value cell starts with a number.
-  for (const figure of ['9\\. list page of 100, 1,000 audiences', '10\\. create \\+ delete pairs/s', '11\\. Basic GET, contract checks on vs off', '\\+ Basic 200 path over HTTPS \\(TLS, keep-alive\\)']) {
+  for (const figure of ['9\\. list page of 100, 1,000 audiences', '10\\. create \\+ delete pairs/s', '11\\. Basic GET, contract checks on vs off', '\\+ Basic 200 path over HTTPS \\(TLS, keep-alive\\)', '12\\. GET through the msw handlers \\(in process\\)', '    createThriveHandlers\\(\\) → first answer']) {
     t.match(out, new RegExp(`^\\| ${figure}[^|]*\\| \\d`, 'm'), `"${figure}" has a value`)
   }
   t.notMatch(out, /^PROBLEM:/m, 'every request got the status it should')

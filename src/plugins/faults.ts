@@ -34,6 +34,13 @@ declare module 'fastify' {
 /** A transport fault met by a request that has no real connection to break (app.inject()). */
 export class NoConnectionError extends Error {
   override name = 'NoConnectionError'
+  /**
+   * The transport fault that fired, and for "hang" how long the connection would have stayed open: what an adapter
+   * without a connection (the msw handlers) needs to give its client the same failure.
+   */
+  constructor (message: string, readonly transport: string, readonly hangMs: number) {
+    super(message)
+  }
 }
 
 /** Fault rules from a JSON file (an array, or {"rules": [...]}), for docker-compose use; checked when armed. */
@@ -89,7 +96,7 @@ async function faultsPlugin (fastify: FastifyInstance, opts: { faultsFile: strin
     if (!(socket instanceof Socket)) {
       // app.inject() has no connection to break: fail the call with a reason rather than crash or hang it.
       recordTransport(request, reply, effect.transport)
-      reply.raw.destroy(new NoConnectionError(`fault ${ruleId} (transport "${effect.transport}") needs a real connection, and this request has none (app.inject()): send the request over HTTP to the server's URL to test transport faults`))
+      reply.raw.destroy(new NoConnectionError(`fault ${ruleId} (transport "${effect.transport}") needs a real connection, and this request has none (app.inject()): send the request over HTTP to the server's URL to test transport faults`, effect.transport, effect.hangMs ?? MAX_HANG_MS))
       return
     }
     if (effect.transport === 'reset') {
