@@ -495,8 +495,8 @@ function generators (r, ctx) {
       }
       if (kind === 2) return { cat: 'control', method: 'POST', path: '/__mock/faults', headers: [['Content-Type', 'application/json']], body: `{"name":"${'x'.repeat(r.int(LIMITS.bodyLimit + 1, 250_000))}"}`, statuses: [413] }
       if (kind === 3) return { cat: 'control', method: r.pick(['GET', 'DELETE']), path: `/__mock/faults/${r.pick(['x', '__proto__', 'constructor', '%E0', 'fault-1-000000', 'a'.repeat(2 * LIMITS.maxParamLength), '..%2F..'])}`, headers: [], statuses: [400, 404, 414] }
-      if (kind === 4) return { cat: 'control', method: 'GET', path: `/__mock/requests?${r.pick(['limit=0', 'limit=-1', 'limit=abc', 'limit=1e3', 'limit=5', 'since=2016-12-31T23:59:60Z', 'since=x', `tenantId=${SINK.tenantId}`, 'tenantId=', 'x=1', 'limit=1&limit=2', '__proto__[x]=1'])}`, headers: [], statuses: [200, 400] }
-      return { cat: 'control', method: 'GET', path: `/__mock/faults?tenantId=${r.pick([SINK.tenantId, '', '__proto__', '%zz'])}`, headers: [], statuses: [200, 400] }
+      if (kind === 4) return { cat: 'control', method: 'GET', path: `/__mock/requests?${r.pick(['limit=0', 'limit=-1', 'limit=abc', 'limit=1e3', 'limit=5', 'since=2016-12-31T23:59:60Z', 'since=x', `tenantId=${SINK.tenantId}`, 'tenantId=', 'x=1', 'limit=1&limit=2', '__proto__[x]=1'])}`, headers: [], statuses: [200, 400, 404] }
+      return { cat: 'control', method: 'GET', path: `/__mock/faults?tenantId=${r.pick([SINK.tenantId, '', '__proto__', '%zz'])}`, headers: [], statuses: [200, 400, 404] }
     }
   }
 }

@@ -318,7 +318,7 @@ const journalQuery = fc.dictionary(
   fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String), fc.constantFrom('2016-12-31T23:59:60Z', '2024-01-01T00:00:00Z', '0', '-1', '1e3', TENANT_A.tenantId))
 )
 
-t.test('GET /__mock/requests with any query is a 200 list or a documented 400', async (t) => {
+t.test('GET /__mock/requests with any query is a 200 list, a documented 400, or a 404 when it names a tenant the server does not have', async (t) => {
   const app = await build(t)
   await app.inject({ url: '/rest/v1/audiences/backend', headers: { authorization: BASIC_A } })
   await fc.assert(fc.asyncProperty(journalQuery, async (query) => {
@@ -327,7 +327,9 @@ t.test('GET /__mock/requests with any query is a 200 list or a documented 400', 
       if (!Array.isArray(JSON.parse(res.body))) throw new Error(res.body)
       return
     }
-    expectThriveError(res, [400])
+    const tenantId = new URLSearchParams(query).get('tenantId')
+    const namesUnknownTenant = tenantId !== null && tenantId !== '' && tenantId !== TENANT_A.tenantId && tenantId !== TENANT_B.tenantId
+    expectThriveError(res, namesUnknownTenant ? [400, 404] : [400])
   }), fcOptions(100))
   t.pass('every query answered in shape')
 })
