@@ -17,17 +17,19 @@ import { journalRecord } from './journal.js'
 import type { RequestContext } from './context.js'
 import type { Store } from '../store/store.js'
 
+// FastifyRequest is named through import() here: tsc drops a plain import that only this block uses from the
+// published declarations, which then fail to compile for a consumer that checks library types.
 declare module 'fastify' {
   interface FastifyInstance {
     faults: FaultEngine
     /** The preValidation hook of API routes, which have authenticated the caller by then. */
-    applyFaults: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
+    applyFaults: (request: import('fastify').FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
     /**
      * For a route that authenticates in its handler (the token route): applies the faults of the tenant and client
      * it has authenticated. Undefined when none can apply (no Prefer, no rule armed), so the common case costs no
      * promise; otherwise the handler awaits it and stops if `reply.sent` is true.
      */
-    applyFaultsFor: (request: FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) => Promise<void> | undefined
+    applyFaultsFor: (request: import('fastify').FastifyRequest, reply: FastifyReply, caller: { tenantId: string, clientId: string }) => Promise<void> | undefined
   }
 }
 
