@@ -14,6 +14,19 @@ export const IDS = {
   bStructure: 'bbbbbbbbbbbbbbbbbbbbbbb1'
 }
 
+/** The child audience `backend` of TENANT_A as GET /audiences/{audienceId} serves it (thrive-api.md, A). */
+export const BACKEND_SERVED = {
+  id: IDS.aChild,
+  name: 'Backend',
+  reference: 'backend',
+  apiControlled: true,
+  category: 'audience',
+  type: 'manual',
+  parent: { name: 'Tech', reference: 'shared', id: IDS.aStructure },
+  createdAt: '2024-01-16T00:00:00.000Z',
+  updatedAt: '2024-01-17T00:00:00.000Z'
+}
+
 /** Tenant A's users; tenant B has its own "ada", another user with the same reference and email. */
 export const USERS = {
   ada: { id: 'a0a0a0a0a0a0a0a0a0a0a0a1', reference: 'ada', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' },
